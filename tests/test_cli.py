@@ -17,7 +17,7 @@ def test_version():
 
 
 def test_bad_lang_is_one_clear_line_and_nonzero():
-    out = run_cli("--lang", "fr", "--help")
+    out = run_cli("--lang", "fr", "inspect", "x.dcm")
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
 
