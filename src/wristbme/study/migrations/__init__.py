@@ -1,0 +1,1 @@
+"""Alembic migrations of the study store (applied by ``wristbme.study.store.upgrade_schema``)."""
