@@ -99,7 +99,9 @@ def run() -> None:
     """Console-script entry: run the app; a ``WristBmeError`` becomes one line and its exit code."""
     debug = _argv_flag("--debug")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, without standalone mode
+            sys.exit(code)
     except WristBmeError as exc:
         if debug:
             raise

@@ -79,6 +79,15 @@ class SourceInfo:
     voi_window: tuple[float, float] | None = None
     """(center, width) in output units of the modality LUT, when the file has one. Kept, not applied."""
     burned_in_annotation: str | None = None
+    inverted: bool = False
+    """True when the reader inverted the modality-LUT output (MONOCHROME1 or Presentation LUT Shape INVERSE)."""
+    inversion_pivot: float | None = None
+    """When ``inverted``: ``pixels = inversion_pivot - modality_output``; map ``voi_window`` centres the same way."""
+    voi_lut_sequence: bool = False
+    """The file carries a VOI LUT Sequence (0028,3010); it is not applied (nor stored)."""
+    frames: int = 1
+    """Number of frames in the file; ``frame`` says which one was read (0-based) when more than one."""
+    frame: int | None = None
 
 
 @dataclass(frozen=True)
