@@ -126,7 +126,7 @@ def _read_without_meta(path: Path, flags: list[str], stop_before_pixels: bool) -
     data = path.read_bytes()
     # Some exporters leave a few stray bytes before the first element; try to resynchronise on group 0008.
     for offset in range(0, 8):
-        if offset and data[offset:offset + 2] != b"\x08\x00":
+        if offset and data[offset:offset + 2] not in (b"\x02\x00", b"\x08\x00"):
             continue
         try:
             ds = pydicom.dcmread(io.BytesIO(data[offset:]), force=True, stop_before_pixels=stop_before_pixels)
