@@ -78,6 +78,8 @@ class WristAnatomy:
     qc_flags : image-level flags from ``QC_FLAGS``.
     confidence : image-level confidence in [0, 1].
     method : producer name and version, e.g. ``"wristbme.anatomy.atlas/1"``.
+    corrections : the operator edits (JSON-able dict, original-frame mm) this anatomy was computed with,
+        kept so scoring and the audit can see them; None when uncorrected.
     """
 
     spacing_mm: tuple[float, float]
@@ -89,6 +91,7 @@ class WristAnatomy:
     qc_flags: tuple[str, ...] = ()
     confidence: float = 1.0
     method: str = "unknown"
+    corrections: dict | None = None
 
     def to_pixels(self, xy_mm: np.ndarray) -> np.ndarray:
         """(x_mm, y_mm) → (x = col, y = row) pixel coordinates, same shape."""

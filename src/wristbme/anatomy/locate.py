@@ -1,0 +1,388 @@
+"""``locate``: find the RAMRIS wrist bones on a PA radiograph by registering the wrist atlas.
+
+Method (``wristbme.anatomy.atlas/1``)
+------------------------------------
+1. Canonical frame: mirror a left hand, so every hand is a right hand; the in-plane rotation is searched.
+2. Global pose, coarse to fine: the enhanced mean wrist (``_enhance.enhance``) is matched by normalised
+   cross-correlation over rotations (−54° … +54°), scales (hand size) and positions at 2 mm, then refined at
+   1 mm. When the laterality is unknown both sides are tried and the better match wins.
+3. Landmarks at 0.5 mm: each landmark's mean patch is matched in a small window around its pose-predicted
+   position (penalised by distance), then the shape is regularised by the atlas shape modes (±2.5 SD); a
+   match far from the model, or weak, falls back to the model position.
+4. Regions: the atlas's mean outlines are warped to the found landmarks with a thin-plate spline.
+5. QC: image- and region-level flags (``types.QC_FLAGS``) and confidences; see ``_qc``.
+Everything is mapped back to the original image frame (mm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.interpolate import RBFInterpolator
+
+from wristbme.anatomy import _geometry as geo
+from wristbme.anatomy._enhance import enhance
+from wristbme.anatomy.atlas import PATCH_RES_MM, Atlas, default_atlas, similarity_fit
+from wristbme.anatomy.types import LANDMARKS, QC_FLAGS, Region, WristAnatomy
+from wristbme.bones import CARPALS, RAMRIS_BONES, Bone
+from wristbme.errors import AnatomyError
+from wristbme.imaging.radiograph import Laterality, Radiograph, View
+
+METHOD = "wristbme.anatomy.atlas/1"
+NOMINAL_SPACING_MM = 0.15
+"""Spacing assumed for an uncalibrated image (then the scale search is widened and QC flags it)."""
+COARSE_ANGLES_DEG = tuple(range(-54, 55, 6))
+COARSE_SCALES = (0.72, 0.84, 0.96, 1.08, 1.2)
+UNCALIBRATED_SCALES = (0.5, 0.6, 0.72, 0.84, 0.96, 1.08, 1.2, 1.4, 1.65)
+ROTATION_LIMIT_DEG = 45.0
+MIN_IMAGE_NCC = 0.18
+"""Below this whole-wrist match the wrist is not identifiable (all regions flagged)."""
+LOW_IMAGE_NCC = 0.28
+"""Below this the image-level ``low_confidence`` flag is set."""
+MIN_REGION_CONFIDENCE = 0.35
+
+
+@dataclass
+class Pose:
+    """Where the atlas sits: ``atlas_to_canon`` (similarity, mm) in the canonical frame of (mirror, angle)."""
+
+    mirror: bool
+    angle_deg: float
+    atlas_to_canon: np.ndarray
+    score: float
+
+    @property
+    def scale(self) -> float:
+        return float(np.sqrt(abs(np.linalg.det(self.atlas_to_canon[:2, :2]))))
+
+
+class _Image:
+    """The radiograph at a few resolutions, with the matrices from each to the original mm frame."""
+
+    def __init__(self, pixels: np.ndarray, spacing_mm: tuple[float, float]):
+        self.shape = pixels.shape
+        self.spacing = spacing_mm
+        self.levels: dict[float, tuple[np.ndarray, tuple[float, float], np.ndarray]] = {}
+        self._pixels = pixels
+
+    def level(self, target_mm: float) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
+        """(pixels, spacing, level_mm → original_mm matrix) block-averaged to ≤ ``target_mm``/2."""
+        if target_mm not in self.levels:
+            px, sp = geo.downsample(self._pixels, self.spacing, target_mm / 2.0)
+            fr = int(round(sp[0] / self.spacing[0]))
+            fc = int(round(sp[1] / self.spacing[1]))
+            to_orig = geo.translation((fc - 1) / 2.0 * self.spacing[1], (fr - 1) / 2.0 * self.spacing[0])
+            self.levels[target_mm] = (px, sp, to_orig)
+        return self.levels[target_mm]
+
+    def canonical(self, res_mm: float, mirror: bool, angle_deg: float,
+                  box: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """Canonical image at ``res_mm`` over ``box`` (xmin, ymin, xmax, ymax canonical mm; default: all).
+
+        Returns (image with NaN outside, original→canonical matrix, origin_mm of pixel (0, 0)).
+        """
+        m = geo.canonical_matrix(self.shape, self.spacing, mirror=mirror, angle_deg=angle_deg)
+        if box is None:
+            box = geo.canonical_bounds(self.shape, self.spacing, m)
+        origin = (box[0], box[1])
+        shape = (max(2, int(np.ceil((box[3] - box[1]) / res_mm)) + 1),
+                 max(2, int(np.ceil((box[2] - box[0]) / res_mm)) + 1))
+        px, sp, to_orig = self.level(res_mm)
+        img = geo.resample(px, sp, m @ to_orig, origin, shape, res_mm)
+        return img, m, origin
+
+
+def _ncc(image: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """NCC map of ``template`` over ``image`` zero-padded by half the template; returns (map, pad_r, pad_c)."""
+    from skimage.feature import match_template
+
+    pr, pc = template.shape[0] // 2, template.shape[1] // 2
+    padded = np.pad(image, ((pr, pr), (pc, pc)))
+    if padded.shape[0] < template.shape[0] or padded.shape[1] < template.shape[1]:
+        padded = np.pad(padded, ((0, max(0, template.shape[0] - padded.shape[0])),
+                                 (0, max(0, template.shape[1] - padded.shape[1]))))
+    return match_template(padded, template), pr, pc
+
+
+def _zoom(template: np.ndarray, k: float) -> np.ndarray:
+    return ndimage.zoom(template, k, order=1, prefilter=False) if abs(k - 1) > 1e-3 else template
+
+
+def _pose_from_peak(ij: tuple[int, int], pads: tuple[int, int], origin_img: tuple[float, float], res: float,
+                    k: float, origin_t: np.ndarray) -> np.ndarray:
+    i0, j0 = ij[0] - pads[0], ij[1] - pads[1]
+    return (geo.translation(origin_img[0] + j0 * res, origin_img[1] + i0 * res) @ geo.scaling(k)
+            @ geo.translation(-origin_t[0], -origin_t[1]))
+
+
+def _global_pose(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scales: tuple[float, ...]) -> Pose:
+    coarse_res, fine_res = sorted(atlas.templates, reverse=True)[:2]
+    tmpl, origin_t = atlas.templates[coarse_res]
+    zoomed = {k: _zoom(tmpl, k) for k in scales}
+    best = Pose(False, 0.0, np.eye(3), -np.inf)
+    for mirror in mirrors:
+        for angle in COARSE_ANGLES_DEG:
+            img, _, origin = im.canonical(coarse_res, mirror, angle)
+            enh = enhance(img, coarse_res)
+            for k, tk in zoomed.items():
+                ncc, pr, pc = _ncc(enh, tk)
+                ij = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+                if ncc[ij] > best.score:
+                    best = Pose(mirror, float(angle),
+                                _pose_from_peak(ij, (pr, pc), origin, coarse_res, k, origin_t), float(ncc[ij]))
+    # refine at the fine template resolution around the coarse answer
+    tmpl, origin_t = atlas.templates[fine_res]
+    refined = best
+    base_scale = best.scale
+    centre_atlas = origin_t + np.array(tmpl.shape[::-1]) * fine_res / 2.0
+    for dangle in (-4.0, -2.0, 0.0, 2.0, 4.0):
+        angle = best.angle_deg + dangle
+        # where the atlas centre goes in this rotated frame
+        c_canon = geo.apply(best.atlas_to_canon, centre_atlas[None])[0]
+        c_canon = geo.apply(geo.rotation(dangle), c_canon[None])[0]
+        for dk in (0.94, 1.0, 1.06):
+            k = base_scale * dk
+            tk = _zoom(tmpl, k)
+            half = np.array(tk.shape[::-1]) * fine_res / 2.0 + 10.0
+            box = (c_canon[0] - half[0], c_canon[1] - half[1], c_canon[0] + half[0], c_canon[1] + half[1])
+            img, _, origin = im.canonical(fine_res, best.mirror, angle, box)
+            enh = enhance(img, fine_res)
+            ncc, pr, pc = _ncc(enh, tk)
+            ij = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+            if ncc[ij] > refined.score or (dangle == 0 and dk == 1.0 and refined is best):
+                refined = Pose(best.mirror, float(angle),
+                               _pose_from_peak(ij, (pr, pc), origin, fine_res, k, origin_t), float(ncc[ij]))
+    return refined
+
+
+def _fit_shape(points: np.ndarray, weights: np.ndarray, atlas: Atlas, fixed: np.ndarray | None = None,
+               clamp_sd: float = 2.5) -> np.ndarray:
+    """Closest plausible shape (canonical mm) to ``points`` (L, 2) with per-point ``weights``."""
+    w = weights.copy()
+    if fixed is not None:
+        w = np.where(fixed, 1e3, w)
+    model = points.copy()
+    for _ in range(3):
+        s = similarity_fit(atlas.mean_shape, points, w + 1e-6)
+        sinv = np.linalg.inv(s)
+        local = geo.apply(sinv, points) - atlas.mean_shape
+        # weighted projection: points with little weight are taken from the current model
+        cur = geo.apply(sinv, model) - atlas.mean_shape
+        blend = (w[:, None] / (w.max() + 1e-9)) * local + (1 - w[:, None] / (w.max() + 1e-9)) * cur
+        b = atlas.modes @ blend.reshape(-1)
+        b = np.clip(b, -clamp_sd * atlas.mode_sd, clamp_sd * atlas.mode_sd)
+        recon = atlas.mean_shape + (b @ atlas.modes).reshape(-1, 2)
+        model = geo.apply(s, recon)
+    return model
+
+
+def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """Landmarks (L, 2) in canonical mm with per-landmark confidence; also the 0.5 mm canonical image."""
+    res = PATCH_RES_MM
+    k = pose.scale
+    init = geo.apply(pose.atlas_to_canon, atlas.mean_shape)
+    lo, hi = init.min(axis=0) - 30.0 * k, init.max(axis=0) + 30.0 * k
+    img, m, origin = im.canonical(res, pose.mirror, pose.angle_deg, (lo[0], lo[1], hi[0], hi[1]))
+    enh = enhance(img, res)
+    valid = np.isfinite(img)
+    pts = init.copy()
+    conf = np.zeros(len(init))
+    fixed = fixed or {}
+    fixed_mask = np.zeros(len(init), dtype=bool)
+    for i, p in fixed.items():
+        pts[i] = p
+        fixed_mask[i] = True
+    patches = [_zoom(p, k) for p in atlas.patches]
+    for radius_mm, sigma_mm in ((6.0, 4.0), (3.0, 2.5)):
+        cand = pts.copy()
+        for i, p in enumerate(pts):
+            if fixed_mask[i]:
+                conf[i] = 1.0
+                continue
+            tk = patches[i]
+            ph, pw = tk.shape
+            c = ((p[0] - origin[0]) / res, (p[1] - origin[1]) / res)
+            r = int(np.ceil(radius_mm * k / res))
+            r0, c0 = int(round(c[1])) - r - ph // 2, int(round(c[0])) - r - pw // 2
+            win = _crop(enh, r0, c0, 2 * r + ph, 2 * r + pw)
+            if not valid[np.clip(int(round(c[1])), 0, valid.shape[0] - 1),
+                         np.clip(int(round(c[0])), 0, valid.shape[1] - 1)]:
+                conf[i] = 0.0
+                continue
+            from skimage.feature import match_template
+
+            ncc = match_template(win, tk)
+            yy, xx = np.mgrid[0:ncc.shape[0], 0:ncc.shape[1]]
+            d2 = ((yy - r) ** 2 + (xx - r) ** 2) * res * res
+            score = ncc - 0.5 * d2 / (sigma_mm * k) ** 2 * 0.15
+            a, b = np.unravel_index(int(np.argmax(score)), score.shape)
+            cand[i] = (origin[0] + (c0 + b + pw // 2) * res, origin[1] + (r0 + a + ph // 2) * res)
+            conf[i] = float(max(ncc[a, b], 0.0))
+        model = _fit_shape(cand, np.maximum(conf, 0.02), atlas, fixed_mask)
+        dist = np.linalg.norm(cand - model, axis=1)
+        trust = (conf > 0.3) & (dist < 3.0 * k)
+        pts = np.where(trust[:, None] | fixed_mask[:, None], cand, model)
+        conf = np.where(trust | fixed_mask, conf, conf * 0.5)
+    return pts, np.clip(conf, 0, 1), enh, (origin, res, m)
+
+
+def _crop(img: np.ndarray, r0: int, c0: int, h: int, w: int) -> np.ndarray:
+    out = np.zeros((h, w), dtype=img.dtype)
+    rs, cs = max(r0, 0), max(c0, 0)
+    re, ce = min(r0 + h, img.shape[0]), min(c0 + w, img.shape[1])
+    if re > rs and ce > cs:
+        out[rs - r0:re - r0, cs - c0:ce - c0] = img[rs:re, cs:ce]
+    return out
+
+
+def _tps(src: np.ndarray, dst: np.ndarray):
+    ok = np.all(np.isfinite(src), 1) & np.all(np.isfinite(dst), 1)
+    return RBFInterpolator(src[ok], dst[ok], kernel="thin_plate_spline", smoothing=1.0, degree=1)
+
+
+# ------------------------------------------------------------------------------------------- public
+def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: Atlas | None = None
+           ) -> WristAnatomy:
+    """Locate landmarks and the 15 RAMRIS wrist regions on a PA wrist or hand radiograph.
+
+    Parameters
+    ----------
+    radiograph : Radiograph
+        Bone bright; any spacing (``None`` → ``NOMINAL_SPACING_MM`` and the ``uncalibrated`` flag), either
+        side (``laterality`` U → both are tried), in-plane rotation up to ±45°, full hand or wrist crop.
+    corrections : dict, optional
+        Operator edits, JSON-able: ``{"landmarks": {name: [x_mm, y_mm]}, "regions": {bone: [[x_mm, y_mm],
+        ...]}}`` in the original frame. Moved landmarks are fixed and the rest of the shape is re-fitted;
+        replaced polygons are kept as given (confidence 1, no flags).
+    atlas : Atlas, optional
+        Defaults to the shipped atlas.
+
+    Returns
+    -------
+    WristAnatomy
+        In mm of the original image frame. Regions whose ``qc_flags`` are non-empty must not be scored
+        silently.
+
+    Raises
+    ------
+    AnatomyError
+        The image is too small (under 20 mm on a side) to hold a wrist, or the corrections are malformed.
+    """
+    atlas = atlas or default_atlas()
+    pixels = radiograph.pixels
+    flags: set[str] = set(radiograph.qc_flags) & set(QC_FLAGS)
+    spacing = radiograph.spacing_mm
+    scales = COARSE_SCALES
+    if spacing is None:
+        spacing = (NOMINAL_SPACING_MM, NOMINAL_SPACING_MM)
+        flags.add("uncalibrated")
+        scales = UNCALIBRATED_SCALES
+    size_mm = np.array(pixels.shape) * np.array(spacing)
+    if size_mm.min() < 20.0:
+        raise AnatomyError(f"image of {size_mm[1]:.0f} x {size_mm[0]:.0f} mm is too small to hold a wrist",
+                           hint="check the pixel spacing (--spacing MM) or the image")
+    if radiograph.view in (View.LATERAL, View.OBLIQUE):
+        flags.add("not_pa_view")
+    mirrors = {Laterality.RIGHT: (False,), Laterality.LEFT: (True,)}.get(radiograph.laterality, (False, True))
+    corr = _parse_corrections(corrections)
+
+    im = _Image(pixels, spacing)
+    pose = _global_pose(im, atlas, mirrors, scales)
+    m_canon = geo.canonical_matrix(pixels.shape, spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
+    canon_to_orig = np.linalg.inv(m_canon)
+    fixed = {LANDMARKS.index(n): geo.apply(m_canon, np.asarray(p)[None])[0] for n, p in corr["landmarks"].items()}
+    pts, conf, enh, _ = _refine_landmarks(im, atlas, pose, fixed)
+
+    from wristbme.anatomy import _qc
+
+    warp = _tps(atlas.mean_shape, pts)
+    regions: dict[Bone, Region] = {}
+    img_conf = float(np.clip((pose.score - MIN_IMAGE_NCC) / (0.5 - MIN_IMAGE_NCC), 0.0, 1.0))
+    region_conf = _qc.region_confidence(conf, img_conf)
+    for bone in RAMRIS_BONES:
+        if bone in corr["regions"]:
+            regions[bone] = Region(bone, corr["regions"][bone], 1.0, ())
+            continue
+        poly_atlas = atlas.polygons.get(bone)
+        if poly_atlas is None:
+            continue
+        poly_orig = geo.apply(canon_to_orig, warp(poly_atlas))
+        regions[bone] = Region(bone, poly_orig, region_conf[bone], ())
+    reference = None
+    if atlas.reference is not None:
+        reference = geo.apply(canon_to_orig, warp(atlas.reference))
+    landmarks = {n: tuple(map(float, geo.apply(canon_to_orig, p[None])[0])) for n, p in zip(LANDMARKS, pts, strict=True)}
+    for bone in corr["regions"]:  # a replaced carpal/MC polygon moves its centre unless that was set too
+        name = _centre_name(bone)
+        if name and name not in corr["landmarks"]:
+            landmarks[name] = tuple(map(float, np.asarray(corr["regions"][bone]).mean(axis=0)))
+    for n, p in corr["landmarks"].items():
+        landmarks[n] = (float(p[0]), float(p[1]))
+    axes = _axes(pts, canon_to_orig, atlas, pose)
+
+    anatomy = WristAnatomy(
+        spacing_mm=tuple(spacing), image_shape=tuple(pixels.shape), landmarks=landmarks, regions=regions,
+        axes=axes, reference_region=reference, qc_flags=(), confidence=img_conf,
+        method=METHOD + ("+corrected" if corrections else ""),
+    )
+    return _qc.apply_qc(anatomy, radiograph, pose=pose, flags=flags, enh=enh, corrected=set(corr["regions"]),
+                        corrections=corrections)
+
+
+def _centre_name(bone: Bone) -> str | None:
+    if bone in CARPALS:
+        return f"{bone.value}_centre"
+    if bone.value.startswith("mc"):
+        return f"{bone.value}_base_centre"
+    return None
+
+
+def _axes(pts: np.ndarray, canon_to_orig: np.ndarray, atlas: Atlas, pose: Pose) -> dict:
+    """Radius axis (proximal → articular midpoint) and MC3 axis (base → distal) from the located shape."""
+    k = pose.scale
+    ra = pts[LANDMARKS.index("radius_articular_mid")]
+    mc3 = pts[LANDMARKS.index("mc3_base_centre")]
+    cap = pts[LANDMARKS.index("capitate_centre")]
+    # the forearm is vertical in the canonical frame; MC3 continues the capitate → MC3 base line
+    radius_axis = (ra + [0.0, 40.0 * k], ra)
+    d = mc3 - cap
+    d = d / (np.linalg.norm(d) + 1e-9)
+    mc3_axis = (mc3, mc3 + d * 50.0 * k)
+
+    def back(p):
+        return tuple(map(float, geo.apply(canon_to_orig, np.asarray(p)[None])[0]))
+
+    return {"radius_axis": (back(radius_axis[0]), back(radius_axis[1])),
+            "mc3_axis": (back(mc3_axis[0]), back(mc3_axis[1]))}
+
+
+def _parse_corrections(corrections: dict | None) -> dict:
+    out: dict = {"landmarks": {}, "regions": {}}
+    if not corrections:
+        return out
+    if not isinstance(corrections, dict):
+        raise AnatomyError(f"corrections must be a dict, got {type(corrections).__name__}",
+                           hint='use {"landmarks": {name: [x_mm, y_mm]}, "regions": {bone: [[x_mm, y_mm], ...]}}')
+    unknown = set(corrections) - {"landmarks", "regions"}
+    if unknown:
+        raise AnatomyError(f"corrections has unknown keys {sorted(unknown)}", hint="allowed: landmarks, regions")
+    for name, p in (corrections.get("landmarks") or {}).items():
+        if name not in LANDMARKS:
+            raise AnatomyError(f"corrections: unknown landmark {name!r}", hint=f"one of {', '.join(LANDMARKS)}")
+        arr = np.asarray(p, dtype=float)
+        if arr.shape != (2,) or not np.all(np.isfinite(arr)):
+            raise AnatomyError(f"corrections: landmark {name!r} must be [x_mm, y_mm], got {p!r}")
+        out["landmarks"][name] = arr
+    for bone, poly in (corrections.get("regions") or {}).items():
+        try:
+            b = Bone.parse(bone)
+        except ValueError as exc:
+            raise AnatomyError(f"corrections: {exc}") from exc
+        arr = np.asarray(poly, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 3 or not np.all(np.isfinite(arr)):
+            raise AnatomyError(f"corrections: region {b.value!r} must be at least 3 [x_mm, y_mm] points")
+        out["regions"][b] = arr
+    return out
