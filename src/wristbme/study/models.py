@@ -19,7 +19,7 @@ the ``subjects`` row removes every derived row (withdrawal relies on this and th
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -56,7 +56,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-class SubjectStatus(str, Enum):
+class SubjectStatus(StrEnum):
     """Where a subject stands after intake."""
 
     ELIGIBLE = "eligible"
@@ -65,13 +65,13 @@ class SubjectStatus(str, Enum):
     """Case row present but no usable analysed image (or the reverse is impossible: no case, no subject)."""
 
 
-class QcStatus(str, Enum):
+class QcStatus(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     VIEWER = "viewer"
     OPERATOR = "operator"
     ADMIN = "admin"
@@ -195,6 +195,8 @@ class Image(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    pixel_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    """SHA-256 of the decoded pixels (float32, bone bright): finds the same image sent under another UID."""
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
     laterality: Mapped[str] = mapped_column(String(1))
     view: Mapped[str] = mapped_column(String(8))

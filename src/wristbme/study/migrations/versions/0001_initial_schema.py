@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 18:30:46.654252
 
 Created with autogenerate from wristbme.study.models, plus: the genesis row of ``audit_head`` and
@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('sop_instance_uid', sa.String(length=64), nullable=False),
+    sa.Column('pixel_sha256', sa.String(length=64), nullable=True),
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('laterality', sa.String(length=1), nullable=False),
     sa.Column('view', sa.String(length=8), nullable=False),
@@ -190,6 +191,7 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_images_pixel_sha256'), ['pixel_sha256'], unique=False)
         batch_op.create_index('ix_images_subject_analysed', ['subject_id', 'analysed'], unique=False)
         batch_op.create_index(batch_op.f('ix_images_subject_id'), ['subject_id'], unique=False)
 

@@ -1,0 +1,138 @@
+"""Burned-in text found in the pixels (not only from the BurnedInAnnotation attribute).
+
+Annotation text is drawn by the modality at (or next to) the extreme stored values so it shows as pure
+white or black. The detector looks, at each extreme, for *lines of glyphs*: three or more small connected
+components of similar height, side by side on one baseline. A single lead marker (``L``/``R``) is one glyph
+and is not text; bone, soft tissue and collimator edges are either not at the extremes or not glyph-sized.
+
+This is a heuristic (no OCR): it is tuned to flag rather than miss; the site reviews flagged images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+EXTREME_FRACTION = 0.03
+"""Pixels within this fraction of the value range from the minimum or maximum are candidate glyph pixels."""
+MIN_GLYPHS = 3
+"""A text line has at least this many glyph components."""
+MIN_GLYPH_HEIGHT_PX = 5
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A region holding burned-in text: rows ``row0:row1``, columns ``col0:col1`` (end exclusive)."""
+
+    row0: int
+    col0: int
+    row1: int
+    col1: int
+    n_glyphs: int
+    polarity: str
+    """``high`` (text at the maximum stored value) or ``low``."""
+
+    @property
+    def area_px(self) -> int:
+        return (self.row1 - self.row0) * (self.col1 - self.col0)
+
+
+def detect_text(pixels: np.ndarray) -> list[TextBox]:
+    """Find lines of burned-in text.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (rows, cols)
+        Stored values (any numeric dtype), as in the file.
+
+    Returns
+    -------
+    list of TextBox
+        Empty when no text line is found (or the image is constant).
+    """
+    arr = np.asarray(pixels)
+    if arr.ndim != 2:
+        raise ValueError(f"detect_text needs a 2-D array, got shape {arr.shape}")
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi <= lo:
+        return []
+    span = hi - lo
+    boxes: list[TextBox] = []
+    for polarity, mask in (("high", arr >= hi - EXTREME_FRACTION * span),
+                           ("low", arr <= lo + EXTREME_FRACTION * span)):
+        boxes.extend(_text_lines(mask, polarity))
+    return boxes
+
+
+def _text_lines(mask: np.ndarray, polarity: str) -> list[TextBox]:
+    rows, cols = mask.shape
+    if mask.sum() == 0 or mask.mean() > 0.6:
+        # nearly everything at the extreme: the background itself; look for glyphs in its complement
+        if mask.mean() > 0.6:
+            mask = ~mask
+        else:
+            return []
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return []
+    max_h = max(MIN_GLYPH_HEIGHT_PX + 1, rows // 8)
+    glyphs = []
+    for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        h = sl[0].stop - sl[0].start
+        w = sl[1].stop - sl[1].start
+        if not (MIN_GLYPH_HEIGHT_PX <= h <= max_h and 1 <= w <= 2.5 * h):
+            continue
+        area = int((labels[sl] == idx).sum())
+        fill = area / float(h * w)
+        if area < 8 or fill > 0.95 and w > 3:
+            continue  # specks, and solid blocks (markers' boxes, collimator corners)
+        glyphs.append((sl[0].start, sl[1].start, sl[0].stop, sl[1].stop))
+    if len(glyphs) < MIN_GLYPHS:
+        return []
+    glyphs.sort(key=lambda g: g[1])
+    parent = list(range(len(glyphs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(glyphs):
+        ha = a[2] - a[0]
+        cya = (a[0] + a[2]) / 2
+        for j in range(i + 1, len(glyphs)):
+            b = glyphs[j]
+            hb = b[2] - b[0]
+            h = max(ha, hb)
+            if b[1] - a[3] > 2.0 * h:
+                break  # sorted by left edge: later ones are further away
+            if abs((b[0] + b[2]) / 2 - cya) <= 0.5 * h and max(ha, hb) <= 2.5 * min(ha, hb):
+                parent[find(j)] = find(i)
+    groups: dict[int, list[tuple[int, int, int, int]]] = {}
+    for i, g in enumerate(glyphs):
+        groups.setdefault(find(i), []).append(g)
+    boxes = []
+    for members in groups.values():
+        if len(members) < MIN_GLYPHS:
+            continue
+        r0 = min(g[0] for g in members)
+        c0 = min(g[1] for g in members)
+        r1 = max(g[2] for g in members)
+        c1 = max(g[3] for g in members)
+        pad = max(2, int(round(0.3 * (r1 - r0))))
+        boxes.append(TextBox(max(0, r0 - pad), max(0, c0 - pad), min(rows, r1 + pad), min(cols, c1 + pad),
+                             len(members), polarity))
+    return boxes
+
+
+def mask_text(pixels: np.ndarray, boxes: list[TextBox], fill_value: float) -> np.ndarray:
+    """A copy of ``pixels`` with every box set to ``fill_value`` (same dtype)."""
+    out = np.array(pixels, copy=True)
+    for box in boxes:
+        out[box.row0:box.row1, box.col0:box.col1] = fill_value
+    return out
