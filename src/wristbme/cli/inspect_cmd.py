@@ -122,6 +122,23 @@ def _short_paths(paths: list[str]) -> list[str]:
         return paths
 
 
+def _print_table(records: list[dict[str, Any]], title: str) -> None:
+    """A Rich table on stdout; wide enough not to truncate when stdout is not a terminal."""
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for field in TABLE_FIELDS:
+        table.add_column(field, no_wrap=field != "path", overflow="fold")
+    shown = _short_paths([r["path"] for r in records])
+    for i, record in enumerate(records):
+        cells = [shown[i]] + [_cell(record, f) for f in TABLE_FIELDS[1:]]
+        table.add_row(*("" if v is None else str(v) for v in cells))
+    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("inspect")
     def inspect(
@@ -137,10 +154,10 @@ def register(app: typer.Typer) -> None:
         records = inspect_paths(list(paths), spacing_mm=spacing, frame=frame, lang=st.lang, progress=not st.json)
         if not records:
             raise InputError.localized("inspect.no_files", path=", ".join(str(p) for p in paths))
-        shown = _short_paths([r["path"] for r in records])
-        emit(ctx, records, columns=list(TABLE_FIELDS),
-             rows=([shown[i]] + [_cell(r, f) for f in TABLE_FIELDS[1:]] for i, r in enumerate(records)),
-             title=st.t("inspect.title"))
+        if st.json:
+            emit(ctx, records)
+        else:
+            _print_table(records, st.t("inspect.title"))
         bad = sum(1 for r in records if not r["ok"])
         if not st.json:
             from rich.markup import escape

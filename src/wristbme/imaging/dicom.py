@@ -107,6 +107,7 @@ def load_dataset(path: Path, *, stop_before_pixels: bool = False) -> tuple[Datas
         The file starts like DICOM but its header cannot be parsed.
     """
     flags: list[str] = []
+    ds: Dataset
     with quiet_pydicom() as caught:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)

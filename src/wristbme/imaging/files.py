@@ -40,7 +40,7 @@ def sniff_format(path: Path) -> str | None:
         return "DICOM"
     for magic, name in _MAGIC:
         if head.startswith(magic):
-            if name == "BMP" and len(head) >= 14 and head[6:10] != b"\x00\x00\x00\x00":
+            if name == "BMP" and (len(head) < 26 or head[6:10] != b"\x00\x00\x00\x00"):
                 continue  # "BM" then reserved bytes that must be zero; else it is something else
             return name
     return None
@@ -107,9 +107,9 @@ def iter_radiograph_files(paths: Iterable[str | Path]) -> Iterator[Path]:
                 if not is_dicomdir_name(p) and _walk_candidate(p):
                     yield from emit(p)
         elif path.is_file() and is_dicomdir_name(path):
-            referenced = dicomdir_files(path)
-            if referenced:
-                for p in referenced:
+            listed = dicomdir_files(path)
+            if listed:
+                for p in listed:
                     yield from emit(p)
             else:
                 yield from emit(path)

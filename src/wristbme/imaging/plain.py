@@ -66,6 +66,12 @@ def _check_size(rows: int, cols: int, path: Path) -> None:
                                           limit_px=MAX_FRAME_PIXELS, limit_frames=1, limit_gib=2.0)
 
 
+def arr_bits(page: object) -> int:
+    """Bits per sample of a TIFF page from its dtype (when the page does not say)."""
+    dtype = getattr(page, "dtype", None)
+    return int(dtype.itemsize * 8) if dtype is not None else 16
+
+
 def _read_tiff(path: Path, frame: int | None) -> tuple[np.ndarray, bool, int]:
     """(array, min-is-white, bits per sample) of one TIFF page."""
     import tifffile
@@ -81,8 +87,8 @@ def _read_tiff(path: Path, frame: int | None) -> tuple[np.ndarray, bool, int]:
             page = pages[index]
             shape = page.shape
             _check_size(int(shape[0]), int(shape[1]) if len(shape) > 1 else 1, path)
-            min_is_white = int(page.photometric) == 0  # PHOTOMETRIC.MINISWHITE
-            bits = int(page.bitspersample)
+            min_is_white = int(getattr(page, "photometric", 1)) == 0  # PHOTOMETRIC.MINISWHITE
+            bits = int(getattr(page, "bitspersample", arr_bits(page)))
             arr = page.asarray()
     except (UnsupportedImageError, InputError, CorruptImageError):
         raise
@@ -109,25 +115,25 @@ def _read_pillow(path: Path, frame: int | None) -> tuple[np.ndarray, str, list[s
         n_frames = getattr(img, "n_frames", 1)
         if n_frames > 1 and frame is None:
             raise UnsupportedImageError.localized("imaging.multiframe", path=path, frames=n_frames)
+        image: Image.Image = img
         try:
             if frame:
                 img.seek(frame)
             img.load()
-            oriented = ImageOps.exif_transpose(img)
-            if oriented is not img and oriented is not None:
+            if img.getexif().get(0x0112, 1) not in (1, None):  # EXIF Orientation other than "as stored"
+                image = ImageOps.exif_transpose(img)
                 flags.append("exif_orientation_applied")
-                img = oriented
         except EOFError:
             raise InputError.localized("imaging.frame_out_of_range", path=path, frame=frame, frames=n_frames) from None
         except (OSError, SyntaxError, ValueError) as exc:
             raise CorruptImageError.localized("imaging.plain_unreadable", path=path,
                                               reason=f"{type(exc).__name__}: {str(exc)[:120]}") from None
-        mode = img.mode
+        mode = image.mode
         if mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
-            img = img.convert("RGBA" if "A" in mode or mode == "P" else "RGB")
+            image = image.convert("RGBA" if "A" in mode or mode == "P" else "RGB")
         elif mode == "1":
-            img = img.convert("L")
-        arr = np.asarray(img)
+            image = image.convert("L")
+        arr = np.asarray(image)
         return arr, mode, flags
 
 
