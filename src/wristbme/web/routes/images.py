@@ -1,0 +1,78 @@
+"""Image renditions (served by id, never by path), the viewer's data, and region corrections."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import FileResponse, JSONResponse
+
+from wristbme.errors import InputError
+from wristbme.web import schemas as v
+from wristbme.web.deps import CsrfChecked, Operator, Services, Viewer
+
+router = APIRouter()
+
+ImageId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/images/{image_id}/preview.png")
+def preview(image_id: ImageId, services: Services, user: Viewer):
+    """The downsampled preview (long side ≤ preview_max_px), cached in the image's derived folder."""
+    return _png(services.image_png(image_id, "preview"))
+
+
+@router.get("/images/{image_id}/full.png")
+def full(image_id: ImageId, services: Services, user: Viewer):
+    """The full-resolution rendition, fetched by the viewer when zooming in past the preview."""
+    return _png(services.image_png(image_id, "full"))
+
+
+def _png(path) -> FileResponse:
+    return FileResponse(path, media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": "inline"})
+
+
+@router.get("/api/images/{image_id}")
+def image_data(image_id: ImageId, services: Services, user: Viewer):
+    return v.to_jsonable(services.image_detail(image_id))
+
+
+@router.post("/api/images/{image_id}/corrections", dependencies=[CsrfChecked])
+def save_correction(image_id: ImageId, services: Services, user: Operator,
+                    payload: Annotated[dict[str, Any], Body(...)]):
+    """Save moved landmarks / polygon points (original-image pixels), re-score, audit; returns the new detail."""
+    request = parse_correction(payload)
+    detail = services.save_correction(image_id, request, user)
+    return JSONResponse(v.to_jsonable(detail), status_code=201)
+
+
+def parse_correction(payload: dict[str, Any]) -> v.CorrectionRequest:
+    """Validate the JSON body ``{"landmarks": {name: [x, y]}, "regions": {bone: [[x, y], ...]}, "note": str}``."""
+    landmarks_raw = payload.get("landmarks") or {}
+    regions_raw = payload.get("regions") or {}
+    note = payload.get("note")
+    if not isinstance(landmarks_raw, dict) or not isinstance(regions_raw, dict):
+        raise InputError("landmarks and regions must be JSON objects", hint="send {name: [x, y]} and {bone: [[x, y]]}")
+    if note is not None and (not isinstance(note, str) or len(note) > 200):
+        raise InputError("note must be text of at most 200 characters")
+    landmarks = {str(k): _point(p, f"landmark {k}") for k, p in landmarks_raw.items()}
+    regions = {}
+    for bone, pts in regions_raw.items():
+        if not isinstance(pts, list):
+            raise InputError(f"region {bone}: expected a list of [x, y] points")
+        regions[str(bone)] = [_point(p, f"region {bone}") for p in pts]
+    if len(landmarks) > 64 or len(regions) > 32:
+        raise InputError("too many items in one correction", hint="save in smaller steps")
+    return v.CorrectionRequest(landmarks=landmarks, regions=regions, note=(note or "").strip() or None)
+
+
+def _point(value: Any, what: str) -> tuple[float, float]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in value)):
+        raise InputError(f"{what}: expected [x, y] in pixels, got {str(value)[:40]}")
+    x, y = float(value[0]), float(value[1])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise InputError(f"{what}: coordinates must be finite numbers")
+    return (x, y)
