@@ -7,8 +7,8 @@ from wristbme.study.audit import audit, verify_chain
 from wristbme.study.models import AuditEvent, Image, Score, Site, Subject
 from wristbme.study.service import (
     ScoreRow,
-    create_user,
     authenticate,
+    create_user,
     list_analysis_images,
     record_correction,
     record_score_run,

@@ -165,14 +165,20 @@ def make_site_export(out: str | Path, *, site: str = "S03", n_patients: int = 8,
             defects_truth.append({"kind": f["kind"], "patient_id": f["patient_id"], "file": f["file"]})
     clean_files = [f for f in files_truth if f["kind"] is None and
                    next(p for p in patients if p["patient_id"] == f["patient_id"])["kind"] is None]
-    if "corrupt_file" in defects:
-        victim = clean_files.pop(0)
+    def first_file_of(index: int) -> dict:
+        pid = patients[min(index, max(n_patients - 1, 0))]["patient_id"]
+        match = next(f for f in clean_files if f["patient_id"] == pid)
+        clean_files.remove(match)
+        return match
+
+    if "corrupt_file" in defects and n_patients:
+        victim = first_file_of(1)
         path = export / victim["file"]
         data = path.read_bytes()
         path.write_bytes(data[: len(data) - rows * cols])  # truncated pixel data
         defects_truth.append({"kind": "corrupt_file", "patient_id": victim["patient_id"], "file": victim["file"]})
-    if "duplicate_image" in defects:
-        src = clean_files.pop(0)
+    if "duplicate_image" in defects and n_patients:
+        src = first_file_of(2)
         dup = export / "EXTRA" / "DUP00001"
         dup.parent.mkdir(exist_ok=True)
         dup.write_bytes((export / src["file"]).read_bytes())
@@ -208,7 +214,7 @@ def make_site_export(out: str | Path, *, site: str = "S03", n_patients: int = 8,
                      d(p["mri"]), ("右" if p["side"] == "R" else "左") if ja else p["side"],
                      ("有" if p["bme"] else "無") if ja else ("yes" if p["bme"] else "no"), *grades])
     bad_cell = None
-    if "bad_cell" in defects and body:
+    if "bad_cell" in defects and n_patients:
         body[0][5] = "2019-13-45"
         bad_cell = {"kind": "bad_cell", "patient_id": body[0][0], "row": 2, "column": headers[5]}
         defects_truth.append(bad_cell)

@@ -235,7 +235,11 @@ class PackageReport:
 
 
 def _export_files(export: Path) -> list[Path]:
-    """Files listed by the export's DICOMDIR (when readable) plus any other file in the folder."""
+    """Files listed by the export's DICOMDIR (when readable; in path order), then any other file in the folder.
+
+    The order matters for duplicates: the copy met first is kept, so a file the DICOMDIR lists wins over a
+    stray copy.
+    """
     if not export.is_dir():
         raise InputError("export folder not found", path=export, hint="pass --export with the PACS export folder")
     found: dict[Path, None] = {}
@@ -244,14 +248,14 @@ def _export_files(export: Path) -> list[Path]:
         try:
             from pydicom.fileset import FileSet
 
-            for inst in FileSet(dicomdir):
-                found[Path(inst.path).resolve()] = None
+            for path in sorted(Path(inst.path).resolve() for inst in FileSet(dicomdir)):
+                found[path] = None
         except Exception:  # unreadable DICOMDIR: the folder walk below still finds the files
             pass
-    for p in export.rglob("*"):
+    for p in sorted(export.rglob("*")):
         if p.is_file() and p.name != "DICOMDIR" and not p.name.startswith("."):
-            found[p.resolve()] = None
-    return sorted(found)
+            found.setdefault(p.resolve(), None)
+    return list(found)
 
 
 def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path, site_dir: str | Path,
