@@ -1,0 +1,269 @@
+"""``extract``: one radiograph + its anatomy → ``BoneFeatures`` (a named feature vector per bone).
+
+Steps, in order: (1) crop the wrist (all regions + reference, 4 mm margin) and resample it to the
+isotropic analysis spacing with a Gaussian anti-alias prefilter when downsampling; (2) rasterise each
+region polygon directly on the new grid; (3) normalise densities to the reference region (see
+``density``); (4) per bone, compute density, fractal, GLCM, LBP, wavelet and subchondral features on a
+window around the region. Regions that are missing, flagged or too small keep a reason in ``exclusions``;
+their features are still computed when possible (for review) but scores must not use them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage as ndi
+
+from wristbme.anatomy.types import WristAnatomy, polygon_mask
+from wristbme.bones import RAMRIS_BONES, Bone
+from wristbme.errors import InputError
+from wristbme.features import schema as S
+from wristbme.features.density import Normalisation, density_features, normalisation, subchondral_features
+from wristbme.features.texture import fractal_features, glcm_features, lbp_features, wavelet_features
+from wristbme.imaging.radiograph import Radiograph
+
+METHOD = "wristbme.features/1"
+
+BLOCKING_IMAGE_FLAGS = frozenset({"not_pa_view", "cast_or_metal", "skeletally_immature", "not_identifiable",
+                                  "uncalibrated", "strongly_rotated"})
+"""Image-level QC flags under which no bone is scored."""
+
+MIN_REGION_AREA_MM2 = 6.0
+"""Regions smaller than this (after resampling) are too small for texture and are not scored."""
+
+MARGIN_MM = 4.0
+
+
+@dataclass(frozen=True)
+class BoneFeatures:
+    """Features of the located bones of one radiograph.
+
+    Attributes
+    ----------
+    schema : FeatureSchema
+        Names, units and definitions (``schema.names`` orders every vector); ``schema.hash`` identifies it.
+    values : dict Bone → ndarray of float64, shape (n_features,)
+        NaN where a feature could not be computed (e.g. no core in a tiny region).
+    exclusions : dict Bone → str
+        Bones that must not be scored and why (``not_located``, ``region_flagged:<flags>``, ``too_small``,
+        ``image_flagged:<flag>``, ``no_normalisation``).
+    normalisation : Normalisation or None
+    qc_flags : tuple of str
+        Image-level notes (e.g. ``reference_from_bone_regions``).
+    """
+
+    schema: S.FeatureSchema
+    values: dict[Bone, np.ndarray]
+    exclusions: dict[Bone, str] = field(default_factory=dict)
+    normalisation: Normalisation | None = None
+    qc_flags: tuple[str, ...] = ()
+    method: str = METHOD
+
+    def __post_init__(self) -> None:
+        n = len(self.schema.features)
+        for bone, vec in self.values.items():
+            if np.shape(vec) != (n,):
+                raise ValueError(f"BoneFeatures: {bone.value} vector has shape {np.shape(vec)}, schema has {n}")
+
+    @property
+    def scorable(self) -> tuple[Bone, ...]:
+        """Bones with features and no exclusion, in RAMRIS order."""
+        return tuple(b for b in RAMRIS_BONES if b in self.values and b not in self.exclusions)
+
+    def get(self, bone: Bone, name: str) -> float:
+        return float(self.values[bone][self.schema.names.index(name)])
+
+    def frame(self) -> pd.DataFrame:
+        """One row per bone with values: columns ``bone``, ``excluded`` (reason or ''), then the features."""
+        rows = []
+        for bone in RAMRIS_BONES:
+            if bone in self.values:
+                rows.append([bone.value, self.exclusions.get(bone, ""), *self.values[bone].tolist()])
+        return pd.DataFrame(rows, columns=["bone", "excluded", *self.schema.names])
+
+
+REFERENCE_GAP_MM = 5.0
+REFERENCE_LENGTH_MM = 12.0
+REFERENCE_HALF_WIDTH_MM = 2.5
+
+
+def reference_polygon(anatomy: WristAnatomy) -> tuple[np.ndarray | None, str]:
+    """The density reference region (N, 2) in mm and where it came from.
+
+    The anatomy's own ``reference_region`` when present; otherwise a band on the radial shaft: along
+    ``radius_axis``, starting ``REFERENCE_GAP_MM`` proximal to the scored radius region and
+    ``REFERENCE_LENGTH_MM`` long, ``2 * REFERENCE_HALF_WIDTH_MM`` wide, cut to the image. None when neither
+    is available (the bone regions then serve, flagged ``reference_from_bone_regions``).
+    """
+    if anatomy.reference_region is not None:
+        return np.asarray(anatomy.reference_region, dtype=np.float64), "anatomy"
+    axis = anatomy.axes.get("radius_axis")
+    region = anatomy.regions.get(Bone.RADIUS)
+    if axis is None or region is None:
+        return None, "none"
+    prox, dist = np.asarray(axis[0], dtype=np.float64), np.asarray(axis[1], dtype=np.float64)
+    length = float(np.linalg.norm(dist - prox))
+    if length < 1e-6:
+        return None, "none"
+    u = (prox - dist) / length  # pointing proximally
+    v = np.array([-u[1], u[0]])
+    t_region = (region.polygon_mm - dist) @ u
+    t0 = float(t_region.max()) + REFERENCE_GAP_MM
+    t1 = t0 + REFERENCE_LENGTH_MM
+    h_mm = (anatomy.image_shape[0] - 1) * anatomy.spacing_mm[0]
+    w_mm = (anatomy.image_shape[1] - 1) * anatomy.spacing_mm[1]
+    # shorten the band to stay inside the image
+    for _ in range(24):
+        corners = np.array([dist + u * t + v * w for t in (t0, t1) for w in (-REFERENCE_HALF_WIDTH_MM,
+                                                                           REFERENCE_HALF_WIDTH_MM)])
+        if (corners[:, 0].min() >= 0 and corners[:, 1].min() >= 0 and corners[:, 0].max() <= w_mm
+                and corners[:, 1].max() <= h_mm):
+            break
+        t1 -= 0.5
+    if t1 - t0 < 4.0:
+        return None, "none"
+    poly = np.array([dist + u * t0 - v * REFERENCE_HALF_WIDTH_MM, dist + u * t1 - v * REFERENCE_HALF_WIDTH_MM,
+                     dist + u * t1 + v * REFERENCE_HALF_WIDTH_MM, dist + u * t0 + v * REFERENCE_HALF_WIDTH_MM])
+    return poly, "radial_shaft"
+
+
+def _crop_box_mm(anatomy: WristAnatomy, reference: np.ndarray | None) -> tuple[float, float, float, float]:
+    polys = [r.polygon_mm for r in anatomy.regions.values()]
+    if reference is not None:
+        polys.append(reference)
+    pts = np.concatenate(polys, axis=0)
+    x0, y0 = pts.min(axis=0) - MARGIN_MM
+    x1, y1 = pts.max(axis=0) + MARGIN_MM
+    h_mm = (anatomy.image_shape[0] - 1) * anatomy.spacing_mm[0]
+    w_mm = (anatomy.image_shape[1] - 1) * anatomy.spacing_mm[1]
+    return max(0.0, x0), max(0.0, y0), min(w_mm, x1), min(h_mm, y1)
+
+
+def resample_box(pixels: np.ndarray, pixel_spacing_mm: tuple[float, float], box_mm: tuple[float, float, float, float],
+                 spacing_mm: float) -> np.ndarray:
+    """Resample the (x0, y0, x1, y1) mm box of ``pixels`` to an isotropic ``spacing_mm`` grid.
+
+    Output pixel (i, j) sits at (x0 + j*spacing, y0 + i*spacing) mm. Linear interpolation; when
+    downsampling along an axis, a Gaussian prefilter with sigma = (factor - 1) / 2 input pixels first.
+    """
+    sr, sc = pixel_spacing_mm
+    x0, y0, x1, y1 = box_mm
+    n_rows = int(np.floor((y1 - y0) / spacing_mm)) + 1
+    n_cols = int(np.floor((x1 - x0) / spacing_mm)) + 1
+    # input window with a few pixels of padding for the filter
+    pad = 4
+    r0 = max(0, int(np.floor(y0 / sr)) - pad)
+    r1 = min(pixels.shape[0], int(np.ceil(y1 / sr)) + pad + 1)
+    c0 = max(0, int(np.floor(x0 / sc)) - pad)
+    c1 = min(pixels.shape[1], int(np.ceil(x1 / sc)) + pad + 1)
+    window = pixels[r0:r1, c0:c1].astype(np.float64)
+    sigma = (max(0.0, (spacing_mm / sr - 1) / 2), max(0.0, (spacing_mm / sc - 1) / 2))
+    if sigma[0] > 0 or sigma[1] > 0:
+        window = ndi.gaussian_filter(window, sigma, mode="nearest")
+    rows = (y0 + np.arange(n_rows) * spacing_mm) / sr - r0
+    cols = (x0 + np.arange(n_cols) * spacing_mm) / sc - c0
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    out = ndi.map_coordinates(window, [rr, cc], order=1, mode="nearest", prefilter=False)
+    return out.astype(np.float32)
+
+
+def _mask_on_grid(polygon_mm: np.ndarray, box_mm, spacing_mm: float, shape) -> np.ndarray:
+    poly = (np.asarray(polygon_mm, dtype=np.float64) - np.array([box_mm[0], box_mm[1]])) / spacing_mm
+    return polygon_mask(poly, shape)
+
+
+def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float = S.DEFAULT_SPACING_MM,
+            bones: tuple[Bone, ...] = RAMRIS_BONES) -> BoneFeatures:
+    """Features of every located bone of ``radiograph``.
+
+    Parameters
+    ----------
+    radiograph : Radiograph
+        Bone bright; its pixel grid is the one ``anatomy`` refers to.
+    anatomy : WristAnatomy
+        Regions in mm of the original image frame (``anatomy.spacing_mm`` converts them to pixels).
+    spacing_mm : float, default 0.2
+        Isotropic analysis spacing in mm; part of the feature schema (and its hash).
+    bones : tuple of Bone
+        Bones to compute; default all RAMRIS wrist bones.
+
+    Returns
+    -------
+    BoneFeatures
+
+    Raises
+    ------
+    InputError
+        ``spacing_mm`` is not a positive number, or the anatomy's image shape differs from the radiograph's.
+    """
+    if not (np.isfinite(spacing_mm) and 0.02 <= spacing_mm <= 2.0):
+        raise InputError(f"features.extract: spacing_mm={spacing_mm!r} is outside 0.02–2 mm; use e.g. 0.2")
+    if tuple(anatomy.image_shape) != tuple(radiograph.shape):
+        raise InputError(f"features.extract: anatomy image_shape {tuple(anatomy.image_shape)} differs from the "
+                         f"radiograph's {tuple(radiograph.shape)}; locate the anatomy on this radiograph")
+    schema = S.feature_schema(spacing_mm)
+    n_feat = len(schema.features)
+    exclusions: dict[Bone, str] = {}
+    qc: list[str] = []
+    for bone in bones:
+        if bone not in anatomy.regions:
+            exclusions[bone] = "not_located"
+    if not anatomy.regions:
+        return BoneFeatures(schema, {}, exclusions, None, ("no_regions",))
+    blocking = [f for f in anatomy.qc_flags if f in BLOCKING_IMAGE_FLAGS]
+    if radiograph.spacing_mm is None and "uncalibrated" not in blocking:
+        blocking.append("uncalibrated")
+
+    reference, ref_source = reference_polygon(anatomy)
+    if ref_source == "radial_shaft":
+        qc.append("reference_radial_shaft")
+    box = _crop_box_mm(anatomy, reference)
+    img = resample_box(radiograph.pixels, anatomy.spacing_mm, box, spacing_mm)
+    shape = img.shape
+    masks = {b: _mask_on_grid(r.polygon_mm, box, spacing_mm, shape) for b, r in anatomy.regions.items()}
+    union = np.zeros(shape, dtype=bool)
+    for m in masks.values():
+        union |= m
+    ref_mask = _mask_on_grid(reference, box, spacing_mm, shape) if reference is not None else None
+    norm = normalisation(img, ref_mask, union, spacing_mm)
+    if norm is not None and norm.source == "bone_regions":
+        qc.append("reference_from_bone_regions")
+    values: dict[Bone, np.ndarray] = {}
+    margin_px = int(np.ceil(3.0 / spacing_mm))
+    normed = norm.apply(img) if norm is not None else None
+    for bone in bones:
+        if bone not in anatomy.regions:
+            continue
+        region = anatomy.regions[bone]
+        mask = masks[bone]
+        if blocking:
+            exclusions[bone] = f"image_flagged:{blocking[0]}"
+        elif region.qc_flags:
+            exclusions[bone] = "region_flagged:" + ",".join(region.qc_flags)
+        elif mask.sum() * spacing_mm ** 2 < MIN_REGION_AREA_MM2:
+            exclusions[bone] = "too_small"
+        elif normed is None:
+            exclusions[bone] = "no_normalisation"
+        if normed is None or mask.sum() < 10:
+            continue
+        rows, cols = np.nonzero(mask)
+        r0, r1 = max(0, rows.min() - margin_px), min(shape[0], rows.max() + margin_px + 1)
+        c0, c1 = max(0, cols.min() - margin_px), min(shape[1], cols.max() + margin_px + 1)
+        win = normed[r0:r1, c0:c1]
+        m = mask[r0:r1, c0:c1]
+        others = union[r0:r1, c0:c1] & ~m
+        depth = ndi.distance_transform_edt(m) * spacing_mm
+        outside = ndi.distance_transform_edt(~m) * spacing_mm
+        feats: dict[str, float] = {}
+        feats.update(density_features(win, m, depth))
+        feats.update(fractal_features(win, m, spacing_mm))
+        feats.update(glcm_features(win, m, spacing_mm))
+        feats.update(lbp_features(win, m, spacing_mm))
+        feats.update(wavelet_features(win, m, spacing_mm))
+        feats.update(subchondral_features(win, m, others, depth, outside, spacing_mm))
+        vec = np.array([feats[name] for name in schema.names], dtype=np.float64)
+        assert vec.shape == (n_feat,)
+        values[bone] = vec
+    return BoneFeatures(schema, values, exclusions, norm, tuple(qc))

@@ -1,0 +1,214 @@
+"""The fitted engine: imputation → optional ComBat → per-bone classifier → Platt calibration → wrist stage.
+
+Per-bone model: one classifier over all (image, bone) rows with the bone as a one-hot covariate; target =
+MRI BME grade >= 1 in that bone. Hyper-parameters are chosen on patient-grouped inner folds by ROC AUC; the
+out-of-fold decision values of the chosen setting fit a Platt scaler (calibrated bone probability) and,
+aggregated per image, the wrist stage: a logistic regression of wrist BME (any bone grade >= 1) on the
+maximum and the mean of the calibrated bone logits of that image. The final bone classifier is refitted on
+all training rows.
+
+Inputs of the classifier per row: the (imputed, optionally harmonised) features, their within-wrist
+contrasts (``context_features``) and the one-hot bone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from wristbme.bones import RAMRIS_BONES
+from wristbme.errors import ModelError
+from wristbme.model.combat import ComBat
+
+METHODS = ("enet", "gbm")
+ENET_GRID = ({"C": 0.02, "l1_ratio": 0.5}, {"C": 0.2, "l1_ratio": 0.5}, {"C": 2.0, "l1_ratio": 0.5})
+GBM_GRID = ({"max_depth": 2}, {"max_depth": 3})
+INNER_FOLDS = 3
+BONE_LEVELS = tuple(b.value for b in RAMRIS_BONES)
+
+
+def make_estimator(method: str, params: dict, seed: int):
+    """The unfitted classifier for ``method`` ('enet' or 'gbm') with ``params``."""
+    if method == "enet":
+        return Pipeline([("scale", StandardScaler()),
+                         ("clf", LogisticRegression(solver="saga", max_iter=3000, tol=1e-3, random_state=seed,
+                                                    **params))])
+    if method == "gbm":
+        return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, l2_regularization=1.0,
+                                              min_samples_leaf=20, random_state=seed, **params)
+    raise ModelError(f"train: method={method!r} is not known; use one of {', '.join(METHODS)}")
+
+
+def _bone_onehot(bones: np.ndarray) -> np.ndarray:
+    b = np.asarray(bones).astype(str)
+    return np.stack([(b == lv).astype(np.float64) for lv in BONE_LEVELS], axis=1)
+
+
+def _bone_stats(X: np.ndarray, bones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bone feature means and SDs, arrays (n_bone_levels, n_features); global values for absent bones."""
+    b = np.asarray(bones).astype(str)
+    g_mu, g_sd = X.mean(axis=0), X.std(axis=0)
+    mu = np.tile(g_mu, (len(BONE_LEVELS), 1))
+    sd = np.tile(g_sd, (len(BONE_LEVELS), 1))
+    for i, lv in enumerate(BONE_LEVELS):
+        rows = b == lv
+        if rows.sum() >= 3:
+            mu[i] = X[rows].mean(axis=0)
+            sd[i] = X[rows].std(axis=0)
+    return mu, np.where(sd > 1e-12, sd, 1.0)
+
+
+def context_features(X: np.ndarray, bones: np.ndarray, image_ids: np.ndarray, mu: np.ndarray,
+                     sd: np.ndarray) -> np.ndarray:
+    """Within-wrist contrast: each row's per-bone z-score minus the median z-score of its image's bones.
+
+    Cancels what all bones of one radiograph share (bone mineral density, exposure processing, detector
+    noise and blur of the site), keeping what sets one bone apart from its neighbours.
+    """
+    b = np.asarray(bones).astype(str)
+    idx = np.array([BONE_LEVELS.index(v) for v in b])
+    z = (X - mu[idx]) / sd[idx]
+    out = np.empty_like(z)
+    ids = np.asarray(image_ids).astype(str)
+    for img in np.unique(ids):
+        rows = ids == img
+        out[rows] = z[rows] - np.median(z[rows], axis=0)
+    return out
+
+
+def grouped_splits(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Patient-grouped, label-stratified folds; asserts that no patient is on both sides of any split."""
+    n_groups = len(np.unique(groups))
+    k = max(2, min(n_splits, n_groups))
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    splits = list(cv.split(np.zeros(len(y)), y, groups))
+    for tr, te in splits:
+        if set(np.asarray(groups)[tr]) & set(np.asarray(groups)[te]):
+            raise AssertionError("grouped_splits: a patient is in both training and test rows")
+    return splits
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _wrist_inputs(logits: np.ndarray, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: [max, mean] of calibrated bone logits; returns (unique image ids, (n_images, 2))."""
+    ids, inv = np.unique(np.asarray(image_ids).astype(str), return_inverse=True)
+    mx = np.full(len(ids), -np.inf)
+    np.maximum.at(mx, inv, logits)
+    sm = np.bincount(inv, weights=logits, minlength=len(ids))
+    cnt = np.bincount(inv, minlength=len(ids))
+    return ids, np.stack([mx, sm / cnt], axis=1)
+
+
+@dataclass
+class Engine:
+    """Everything needed to turn feature rows into calibrated bone and wrist probabilities."""
+
+    method: str
+    feature_names: tuple[str, ...]
+    params: dict
+    medians: np.ndarray
+    combat: ComBat | None
+    classifier: object
+    platt: tuple[float, float]
+    wrist_coef: tuple[float, float, float]
+    """(w_max, w_mean, intercept) of the wrist logistic stage."""
+    bone_mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    bone_sd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    inner_auc: dict = field(default_factory=dict)
+
+    # -- preprocessing ------------------------------------------------------------------------------
+    def _prepare(self, X: np.ndarray, bones: np.ndarray, image_ids: np.ndarray, sites: np.ndarray | None
+                 ) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        X = np.where(np.isfinite(X), X, self.medians)
+        if self.combat is not None:
+            if sites is None:
+                raise ModelError("this model was trained with ComBat: give each image's site to score it")
+            X = self.combat.transform(X, sites, bones)
+        ctx = context_features(X, bones, image_ids, self.bone_mu, self.bone_sd)
+        return np.concatenate([X, ctx, _bone_onehot(bones)], axis=1)
+
+    def bone_logits(self, X, bones, image_ids, sites=None) -> np.ndarray:
+        """Calibrated bone logits (log-odds of BME in that bone) for rows ``X`` (n, n_features) of the
+        images ``image_ids`` (all scored bones of an image must be given together)."""
+        Z = self._prepare(X, bones, image_ids, sites)
+        d = _decision(self.classifier, Z)
+        a, b = self.platt
+        return a * d + b
+
+    def predict(self, X, bones, image_ids, sites=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bone probabilities per row, unique image ids, wrist probability per image)."""
+        lg = self.bone_logits(X, bones, image_ids, sites)
+        ids, W = _wrist_inputs(lg, image_ids)
+        wm, wa, c = self.wrist_coef
+        return _sigmoid(lg), ids, _sigmoid(W[:, 0] * wm + W[:, 1] * wa + c)
+
+
+def _decision(clf, Z: np.ndarray) -> np.ndarray:
+    return np.asarray(clf.decision_function(Z), dtype=np.float64)
+
+
+def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarray, bones: np.ndarray,
+               image_ids: np.ndarray, feature_names: tuple[str, ...], *, method: str = "enet",
+               combat: bool = False, seed: int = 0) -> Engine:
+    """Fit the engine on training rows (see the module docstring). ``y`` is 0/1 per (image, bone) row."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).astype(int)
+    if y.min() == y.max():
+        raise ModelError(f"train: every training row has label {y[0]}; both BME-positive and negative bones "
+                         "are needed")
+    med = np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0)
+    med = np.where(np.isfinite(med), med, 0.0)
+    Xi = np.where(np.isfinite(X), X, med)
+    cb = None
+    if combat:
+        cb = ComBat.fit(Xi, sites, bones)
+        Xi = cb.transform(Xi, sites, bones)
+    mu, sd = _bone_stats(Xi, bones)
+    Z = np.concatenate([Xi, context_features(Xi, bones, image_ids, mu, sd), _bone_onehot(bones)], axis=1)
+    grid = ENET_GRID if method == "enet" else GBM_GRID if method == "gbm" else None
+    if grid is None:
+        make_estimator(method, {}, seed)  # raises the ModelError
+    splits = grouped_splits(y, groups, INNER_FOLDS, seed)
+    best, best_auc, best_oof = None, -np.inf, None
+    inner_auc = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for params in grid:
+            oof = np.zeros(len(y))
+            for tr, te in splits:
+                est = make_estimator(method, params, seed)
+                est.fit(Z[tr], y[tr])
+                oof[te] = _decision(est, Z[te])
+            auc = roc_auc_score(y, oof)
+            inner_auc[str(params)] = float(auc)
+            if auc > best_auc + 1e-12:
+                best, best_auc, best_oof = params, auc, oof
+        final = make_estimator(method, best, seed).fit(Z, y)
+    platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(best_oof.reshape(-1, 1), y)
+    a, b = float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0])
+    lg = a * best_oof + b
+    ids, W = _wrist_inputs(lg, image_ids)
+    ids_all = np.asarray(image_ids).astype(str)
+    wy = np.array([y[ids_all == i].max() for i in ids])
+    if wy.min() == wy.max():
+        wrist = (1.0, 0.0, 0.0)  # degenerate cohort: wrist logit = max bone logit
+    else:
+        wfit = LogisticRegression(C=1e6, max_iter=1000).fit(W, wy)
+        wrist = (float(wfit.coef_[0, 0]), float(wfit.coef_[0, 1]), float(wfit.intercept_[0]))
+    return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc)
+
+
+__all__ = ["Engine", "METHODS", "fit_engine", "grouped_splits", "make_estimator"]

@@ -1,0 +1,106 @@
+"""Validation metrics: ROC AUC with a 95% CI, Brier score, calibration intercept and slope.
+
+The AUC CI is DeLong's (DeLong et al. 1988, doi:10.2307/2531595) when every unit comes from a different
+patient, and a patient-cluster percentile bootstrap otherwise (bones of one wrist, or several images of one
+patient, are not independent). ``wristbme.stats.roc_auc`` is used for DeLong when it exists; the private
+fallback here implements the same structural-components variance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as sps
+
+
+def _delong(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    pos, neg = score[y == 1], score[y == 0]
+    m, n = len(pos), len(neg)
+    # psi(x, y) = 1 if x > y, 0.5 if equal; via ranks
+    allv = np.concatenate([pos, neg])
+    r_all = sps.rankdata(allv)
+    r_pos = sps.rankdata(pos)
+    r_neg = sps.rankdata(neg)
+    auc = (r_all[:m].sum() - m * (m + 1) / 2) / (m * n)
+    v10 = (r_all[:m] - r_pos) / n
+    v01 = 1.0 - (r_all[m:] - r_neg) / m
+    var = v10.var(ddof=1) / m + v01.var(ddof=1) / n
+    return float(auc), float(var)
+
+
+def auc_ci(y, score, groups=None, *, level: float = 0.95, n_boot: int = 500, seed: int = 0) -> dict:
+    """AUC, its CI and the method used. NaN AUC when only one class is present.
+
+    Parameters
+    ----------
+    y : array of 0/1
+    score : array of float, higher = more likely positive
+    groups : array, optional
+        Patient of each unit; when some patient has several units, a cluster bootstrap over patients is used.
+    """
+    y = np.asarray(y).astype(int)
+    score = np.asarray(score, dtype=np.float64)
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    out = {"auc": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": int(len(y)),
+           "n_pos": n_pos, "n_neg": n_neg, "method": "none"}
+    if n_pos < 2 or n_neg < 2:
+        return out
+    clustered = groups is not None and len(set(np.asarray(groups).tolist())) < len(y)
+    z = sps.norm.ppf(0.5 + level / 2)
+    if not clustered:
+        auc, var = _delong_auc(y, score)
+        se = math.sqrt(max(var, 0.0))
+        out.update(auc=auc, ci_low=max(0.0, auc - z * se), ci_high=min(1.0, auc + z * se), method="delong")
+        return out
+    auc, _ = _delong(y, score)
+    g = np.asarray(groups)
+    uniq, inv = np.unique(g, return_inverse=True)
+    members = [np.nonzero(inv == i)[0] for i in range(len(uniq))]
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(uniq), len(uniq))
+        idx = np.concatenate([members[i] for i in pick])
+        yy = y[idx]
+        if yy.min() == yy.max():
+            continue
+        boots.append(_delong(yy, score[idx])[0])
+    lo, hi = np.percentile(boots, [100 * (0.5 - level / 2), 100 * (0.5 + level / 2)])
+    out.update(auc=auc, ci_low=float(lo), ci_high=float(hi), method=f"cluster_bootstrap_{n_boot}")
+    return out
+
+
+def _delong_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """DeLong AUC and variance; prefers ``wristbme.stats.roc_auc`` when that module exists."""
+    try:  # the statistics package owns the reference implementation
+        from wristbme.stats import roc_auc as _stats_roc  # type: ignore[attr-defined]
+    except ImportError:
+        _stats_roc = None
+    fn = getattr(_stats_roc, "delong_variance", None) if _stats_roc is not None else None
+    if fn is not None:
+        try:
+            auc, var = fn(y, score)
+            return float(auc), float(var)
+        except Exception:  # noqa: BLE001 - fall back to the local implementation on any API mismatch
+            pass
+    return _delong(y, score)
+
+
+def brier(y, prob) -> float:
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(prob, dtype=np.float64)
+    return float(np.mean((p - y) ** 2))
+
+
+def calibration(y, prob) -> dict:
+    """Calibration intercept (calibration-in-the-large) and slope from a logistic fit of y on logit(p)."""
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y).astype(int)
+    p = np.clip(np.asarray(prob, dtype=np.float64), 1e-6, 1 - 1e-6)
+    if y.min() == y.max():
+        return {"slope": float("nan"), "intercept": float("nan")}
+    lg = np.log(p / (1 - p)).reshape(-1, 1)
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(lg, y)
+    return {"slope": float(fit.coef_[0, 0]), "intercept": float(fit.intercept_[0])}

@@ -1,0 +1,218 @@
+"""Scoring orchestration: radiograph → anatomy → features → model → scores (+ overlays), one image or many.
+
+``score_radiograph`` is the unit of work; ``score_files`` runs it over files on a process pool (all cores by
+default) with a progress bar on stderr; ``score_study`` runs it over a study store and records a new score
+run each time (old runs are kept); ``features_table_from_store`` builds the training table from a store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wristbme.anatomy.types import WristAnatomy
+from wristbme.bones import RAMRIS_BONES
+from wristbme.errors import AnatomyError, WristBmeError
+from wristbme.features import BoneFeatures, extract
+from wristbme.imaging.radiograph import Radiograph
+from wristbme.model.artifact import BmeScore, ModelArtifact
+
+
+@dataclass(frozen=True)
+class ScoredImage:
+    """One scored radiograph: where the bones are, their features and the scores."""
+
+    anatomy: WristAnatomy
+    features: BoneFeatures
+    score: BmeScore
+
+
+def locate_anatomy(radiograph: Radiograph, corrections: dict | None = None) -> WristAnatomy:
+    """``wristbme.anatomy.locate`` when installed; otherwise an ``AnatomyError`` saying so (never a guess)."""
+    try:
+        from wristbme.anatomy import locate
+    except ImportError as exc:
+        raise AnatomyError.localized("engine.error.no_locator") from exc
+    return locate(radiograph, corrections=corrections)
+
+
+def score_radiograph(radiograph: Radiograph, artifact: ModelArtifact, *, anatomy: WristAnatomy | None = None,
+                     corrections: dict | None = None, site: str | None = None) -> ScoredImage:
+    """Score one radiograph; ``anatomy`` skips localisation (e.g. a reviewed or ground-truth anatomy).
+
+    ``site`` is needed only by models trained with ComBat (without it harmonisation is skipped and the
+    score says so in ``notes``).
+    """
+    if anatomy is None:
+        anatomy = locate_anatomy(radiograph, corrections)
+    feats = extract(radiograph, anatomy, spacing_mm=artifact.spacing_mm)
+    return ScoredImage(anatomy, feats, artifact.score(feats, site=site))
+
+
+def score_record(path: str, scored: ScoredImage, artifact: ModelArtifact, lang: str = "en") -> dict:
+    """The JSON record of one scored file (``wristbme score --json``)."""
+    from wristbme.i18n import t
+
+    rec = {"path": path, "ok": True, **scored.score.to_dict(), "model_id": artifact.model_id,
+           "anatomy_method": scored.anatomy.method, "anatomy_qc_flags": list(scored.anatomy.qc_flags)}
+    rec["label"] = t("engine.demo_label", lang) if artifact.synthetic else None
+    return rec
+
+
+def render_scores_overlay(radiograph: Radiograph, anatomy: WristAnatomy, score: BmeScore, path: Path,
+                          *, label: str | None = None, lang: str = "en") -> Path:
+    """Write an overlay PNG: regions coloured by score with the score per bone (anatomy's renderer when
+    available, else a simple heatmap). ``label`` (e.g. the demonstration-model label) is stamped on it."""
+    scores = {b: v for b, v in score.bones.items() if v is not None}
+    try:
+        from wristbme.anatomy.overlay import render_overlay
+    except ImportError:
+        render_overlay = None
+    rgb = (render_overlay(radiograph, anatomy, scores=scores, lang=lang) if render_overlay is not None
+           else _heatmap(radiograph, anatomy, scores))
+    from PIL import Image, ImageDraw
+
+    img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
+    if label or score.wrist is not None:
+        draw = ImageDraw.Draw(img)
+        text = f"wrist {score.wrist:.0f}/100" if score.wrist is not None else f"wrist: {score.wrist_reason}"
+        text += f"  model {score.model_id}"
+        if label:
+            text = label + "\n" + text
+        draw.multiline_text((6, 6), text, fill=(255, 255, 0))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+def _heatmap(radiograph: Radiograph, anatomy: WristAnatomy, scores: dict) -> np.ndarray:
+    """Fallback overlay: grey image with each scored region tinted blue (0) to red (100)."""
+    px = radiograph.pixels
+    lo, hi = np.percentile(px, [0.5, 99.5])
+    grey = np.clip((px - lo) / max(hi - lo, 1e-6), 0, 1)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    for bone, value in scores.items():
+        if bone not in anatomy.regions:
+            continue
+        m = anatomy.mask(bone)
+        s = float(value) / 100.0
+        colour = np.array([s, 0.2, 1.0 - s])
+        rgb[m] = 0.55 * rgb[m] + 0.45 * colour
+    return (rgb * 255).astype(np.uint8)
+
+
+# -- batch over files ------------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(artifact: ModelArtifact, spacing_mm: float | None, overlay_dir: str | None, lang: str) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER.update(artifact=artifact, spacing_mm=spacing_mm, overlay_dir=overlay_dir, lang=lang)
+
+
+def _score_one_file(path: str) -> dict:
+    from wristbme.i18n import t
+    from wristbme.imaging import read_radiograph
+
+    artifact: ModelArtifact = _WORKER["artifact"]
+    lang = _WORKER.get("lang", "en")
+    try:
+        rg = read_radiograph(path, spacing_mm=_WORKER.get("spacing_mm"))
+        scored = score_radiograph(rg, artifact)
+        rec = score_record(path, scored, artifact, lang)
+        if _WORKER.get("overlay_dir"):
+            out = Path(_WORKER["overlay_dir"]) / (Path(path).stem + "_bme.png")
+            label = t("engine.demo_label", lang) if artifact.synthetic else None
+            rec["overlay"] = str(render_scores_overlay(rg, scored.anatomy, scored.score, out, label=label,
+                                                       lang=lang))
+        return rec
+    except WristBmeError as exc:
+        return {"path": path, "ok": False, "error": type(exc).__name__, "message": exc.render(lang),
+                "model_id": artifact.model_id,
+                "label": t("engine.demo_label", lang) if artifact.synthetic else None}
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def score_files(paths: Sequence[str | Path], artifact: ModelArtifact, workers: int | None = None, *,
+                spacing_mm: float | None = None, overlay_dir: str | Path | None = None, lang: str = "en",
+                progress: bool = True) -> list[dict]:
+    """Score files on a process pool; one record per path, in input order (errors are records, not raises).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes; default all cores. 1 runs in this process.
+    spacing_mm : float, optional
+        Pixel spacing for files that state none (passed to ``read_radiograph``).
+    """
+    items = [str(p) for p in paths]
+    workers = default_workers() if workers is None else max(1, int(workers))
+    init = (artifact, spacing_mm, str(overlay_dir) if overlay_dir else None, lang)
+    return _run_pool(items, _score_one_file, _init_worker, init, workers, progress, "engine.progress.score", lang)
+
+
+def _run_pool(items: list, fn: Callable, init: Callable, initargs: tuple, workers: int, progress: bool,
+              key: str, lang: str) -> list:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from wristbme.i18n import t
+
+    results: list = [None] * len(items)
+    cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    from rich.console import Console
+
+    with Progress(*cols, console=Console(stderr=True), disable=not progress, transient=True) as bar:
+        task = bar.add_task(t(key, lang), total=len(items))
+        if workers == 1 or len(items) <= 1:
+            init(*initargs)
+            for i, item in enumerate(items):
+                results[i] = fn(item)
+                bar.advance(task)
+            return results
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = mp.get_context("spawn") if os.environ.get("WRISTBME_SPAWN") else mp.get_context()
+        with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=ctx, initializer=init,
+                                 initargs=initargs) as pool:
+            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                bar.advance(task)
+    return results
+
+
+# -- features table for training ------------------------------------------------------------------
+def features_rows(features: BoneFeatures, *, image_id: str, patient_id: str, site: str,
+                  grades: dict | None = None) -> list[list]:
+    """Rows (image × bone) of a training table for one image; ``grades`` maps Bone → MRI BME grade."""
+    rows = []
+    for bone in RAMRIS_BONES:
+        if bone not in features.values:
+            continue
+        g = None if grades is None else grades.get(bone)
+        rows.append([image_id, patient_id, site, bone.value, g, features.exclusions.get(bone, ""),
+                     *features.values[bone].tolist()])
+    return rows
+
+
+def make_table(rows: Iterable[list], schema) -> pd.DataFrame:
+    """A features table (``image_id, patient_id, site, bone, bme_grade, excluded`` + features) with the
+    schema in ``attrs['schema']``."""
+    cols = ["image_id", "patient_id", "site", "bone", "bme_grade", "excluded", *schema.names]
+    df = pd.DataFrame(list(rows), columns=cols)
+    df.attrs["schema"] = schema.to_dict()
+    return df
