@@ -28,8 +28,25 @@ def lowpass(img: np.ndarray, sigma_px: float) -> np.ndarray:
     padded = np.pad(img, ((0, pr), (0, pc)), mode="edge")
     small = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).mean(axis=(1, 3))
     small = ndi.gaussian_filter(small, sigma_px / f, mode="nearest", truncate=3.0)
-    big = ndi.zoom(small, f, order=1, mode="nearest", grid_mode=True)
-    return big[:rows, :cols].astype(img.dtype, copy=False)
+    return upsample_linear(small, f, (rows, cols)).astype(img.dtype, copy=False)
+
+
+def upsample_linear(small: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear upsampling by an integer factor ``f`` of a block-averaged grid (block centres aligned)."""
+    out = small.astype(np.float32, copy=False)
+    for axis, n in ((0, shape[0]), (1, shape[1])):
+        m = out.shape[axis]
+        pos = (np.arange(n, dtype=np.float32) + 0.5) / f - 0.5
+        i0 = np.clip(np.floor(pos).astype(np.intp), 0, m - 1)
+        i1 = np.clip(i0 + 1, 0, m - 1)
+        w = np.clip(pos - i0, 0.0, 1.0).astype(np.float32)
+        a = np.take(out, i0, axis=axis)
+        b = np.take(out, i1, axis=axis)
+        wshape = [1, 1]
+        wshape[axis] = n
+        w = w.reshape(wshape)
+        out = a + (b - a) * w
+    return out
 
 
 def expose(soft_mm: np.ndarray, bone_mm: np.ndarray, lead_mm: np.ndarray | None, field_mask: np.ndarray,

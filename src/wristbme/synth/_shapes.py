@@ -188,6 +188,9 @@ CARPAL_HALF_THICKNESS_MM = {
     Bone.SCAPHOID: 7.0, Bone.TRAPEZIUM: 7.0, Bone.TRAPEZOID: 6.0,
 }
 HOOK_CENTRE_MM = (15.0, -3.0)
+CARPAL_GROWTH = {Bone.CAPITATE: 1.16, Bone.HAMATE: 1.14, Bone.LUNATE: 1.15, Bone.TRIQUETRUM: 1.12,
+                 Bone.PISIFORM: 1.1, Bone.SCAPHOID: 1.14, Bone.TRAPEZIUM: 1.12, Bone.TRAPEZOID: 1.16}
+"""Growth of the control polygons about their centroids (the smoothing rounds corners off)."""
 
 RADIUS_POINTS = [(-16.6, 15.0), (-12.0, 18.2), (-5.0, 21.2), (2.0, 22.6), (9.0, 23.2), (12.8, 23.6),
                  (13.4, 27.0), (12.6, 32.0), (11.0, 40.0), (9.6, 52.0), (9.0, 70.0), (8.6, 100.0), (8.4, 130.0),
@@ -202,11 +205,11 @@ ULNA_ARTICULAR = [(15.4, 25.0), (18.6, 22.8), (22.6, 21.6), (24.4, 18.6), (26.0,
 # metacarpals: base articular midpoint (mm), angle from vertical (deg, + towards ulna), length,
 # base / shaft / head width (mm), base shape
 METACARPALS = {
-    1: ((-27.0, -7.5), -36.0, 44.0, 15.0, 9.0, 13.5, "concave"),
-    2: ((-12.6, -12.0), -7.0, 67.0, 16.0, 9.0, 14.5, "notched"),
-    3: ((-0.8, -12.6), -1.0, 64.0, 15.0, 9.0, 14.5, "flat"),
-    4: ((9.8, -12.4), 6.0, 57.0, 12.0, 8.0, 13.0, "flat"),
-    5: ((18.4, -11.2), 13.0, 53.0, 13.0, 8.2, 12.5, "flat"),
+    1: ((-27.5, -7.0), -30.0, 44.0, 15.0, 9.0, 13.5, "concave"),
+    2: ((-12.4, -11.8), -7.0, 67.0, 15.0, 8.5, 14.0, "notched"),
+    3: ((-0.6, -12.2), -1.0, 64.0, 14.0, 8.5, 14.0, "flat"),
+    4: ((9.8, -12.0), 6.0, 57.0, 11.5, 7.5, 12.5, "flat"),
+    5: ((18.4, -10.8), 13.0, 53.0, 12.5, 8.0, 12.0, "flat"),
 }
 # proximal phalanges (length, base w, shaft w, head w); middle phalanges (thumb: distal phalanx)
 PROXIMAL_PHALANGES = {1: (31.0, 13.0, 9.0, 11.0), 2: (40.0, 14.0, 9.0, 11.0), 3: (45.0, 14.5, 9.5, 11.5),
@@ -233,6 +236,7 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
     carpal_offsets = {}
     for bone, pts in CARPAL_POINTS.items():
         p = jit(pts)
+        p = p.mean(axis=0) + (p - p.mean(axis=0)) * CARPAL_GROWTH.get(bone, 1.1)
         shift = rng.normal(0.0, 0.5, size=2)
         c = p.mean(axis=0)
         # joint-space narrowing: pull bones towards the capitate
@@ -246,9 +250,9 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
         bones.append(BoneShape(
             name=bone.value, bone=bone, outline_mm=outline,
             half_thickness_mm=CARPAL_HALF_THICKNESS_MM[bone] * scale * rng.uniform(0.92, 1.08),
-            cortex_mm=0.75 * scale * rng.uniform(0.85, 1.15), cortex_shaft_mm=0.75 * scale,
+            cortex_mm=0.45 * scale * rng.uniform(0.85, 1.15), cortex_shaft_mm=0.45 * scale,
             trab_density=trab_density * rng.uniform(0.9, 1.1), tex_angle_rad=tex_angle,
-            tex_anisotropy=rng.uniform(1.0, 1.5), tex_corr_mm=rng.uniform(0.7, 1.1)))
+            tex_anisotropy=rng.uniform(1.0, 1.5), tex_corr_mm=rng.uniform(0.22, 0.32)))
     # hook of the hamate: an end-on ring projected over the hamate body
     hc = (np.array(HOOK_CENTRE_MM) + carpal_offsets[Bone.HAMATE]) * scale + rng.normal(0, 0.3, 2)
     th = np.linspace(0, 2 * np.pi, 24, endpoint=False)
@@ -273,15 +277,15 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
         cortex_mm=0.8 * scale, cortex_shaft_mm=2.4 * scale, trab_density=trab_density * rng.uniform(0.9, 1.1),
         axis=(tuple(rad_art[3] * scale), (0.0, 1.0)), length_mm=110.0 * scale,
         band_mm=_curve_band(rad_art * scale, down, 10.0),
-        tex_angle_rad=np.pi / 2 + rng.normal(0, 0.08), tex_anisotropy=rng.uniform(1.6, 2.2),
-        tex_corr_mm=rng.uniform(0.8, 1.2)))
+        tex_angle_rad=np.pi / 2 + rng.normal(0, 0.08), tex_anisotropy=rng.uniform(2.0, 3.0),
+        tex_corr_mm=rng.uniform(0.25, 0.35)))
     bones.append(BoneShape(
         name="ulna", bone=Bone.ULNA, outline_mm=ulna_outline, half_thickness_mm=7.5 * scale,
         cortex_mm=0.8 * scale, cortex_shaft_mm=2.2 * scale, trab_density=trab_density * rng.uniform(0.9, 1.1),
         axis=(tuple(uln_art[2] * scale), (0.0, 1.0)), length_mm=110.0 * scale,
         band_mm=_curve_band(uln_art * scale, down, 10.0),
-        tex_angle_rad=np.pi / 2 + rng.normal(0, 0.08), tex_anisotropy=rng.uniform(1.6, 2.2),
-        tex_corr_mm=rng.uniform(0.8, 1.2)))
+        tex_angle_rad=np.pi / 2 + rng.normal(0, 0.08), tex_anisotropy=rng.uniform(2.0, 3.0),
+        tex_corr_mm=rng.uniform(0.25, 0.35)))
 
     # metacarpals and phalanges ----------------------------------------------------------------------------
     for i, (base, ang, length, wb, ws, wh, base_shape) in METACARPALS.items():
@@ -296,8 +300,8 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
             half_thickness_mm=(wb * 0.42) * scale, cortex_mm=0.8 * scale, cortex_shaft_mm=2.0 * scale,
             trab_density=trab_density * rng.uniform(0.9, 1.1), axis=(tuple(base_pt), tuple(u)), length_mm=L,
             band_mm=_band(base_pt, u, wb * scale, 10.0),
-            tex_angle_rad=float(np.arctan2(u[1], u[0])), tex_anisotropy=rng.uniform(1.5, 2.0),
-            tex_corr_mm=rng.uniform(0.8, 1.1)))
+            tex_angle_rad=float(np.arctan2(u[1], u[0])), tex_anisotropy=rng.uniform(1.8, 2.6),
+            tex_corr_mm=rng.uniform(0.25, 0.35)))
         # phalanges (drawn always, kept only for a full hand, so rng use does not depend on the field)
         tip = base_pt + u * L
         pa = a + FINGER_SPREAD_DEG[i] * (0.3 if i == 1 else 1.0) + rng.normal(0.0, 2.0) + finger_spread_deg * (i - 3) / 3
@@ -349,20 +353,23 @@ def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator)
     b1, u1 = np.asarray(mc[1].axis[0]), np.asarray(mc[1].axis[1])
     v1 = np.array([-u1[1], u1[0]])
     s = scale
+    v2 = np.array([-u2[1], u2[0]])
+    l1, l2, l5 = mc[1].length_mm, mc2.length_mm, mc5.length_mm
+    forearm = [(-36.0 * s * w, 200.0 * s), (-35.0 * s * w, 60.0 * s), (-32.5 * s * w, 30.0 * s),
+               (-31.0 * s * w, 10.0 * s), (38.0 * s * w, 10.0 * s), (39.0 * s * w, 30.0 * s),
+               (41.0 * s * w, 60.0 * s), (42.0 * s * w, 200.0 * s)]
     palm = [
-        (-33.0 * s * w, 200.0 * s), (-32.0 * s * w, 60.0 * s), (-29.0 * s * w, 28.0 * s), (-30.0 * s * w, 15.0 * s),
-        tuple(b1 + u1 * 8 * s + v1 * 9 * s), tuple(b1 + u1 * 30 * s + v1 * 11 * s),
-        tuple(b2 + u2 * mc2.length_mm * 0.95 - np.array([u2[1], -u2[0]]) * 0 + np.array([-10.0 * s, 0.0])),
-        tuple(b5 + u5 * mc5.length_mm * 0.95 + v5 * 10.5 * s),
-        tuple(b5 + u5 * 25 * s + v5 * 13.5 * s), tuple(b5 + u5 * 2 * s + v5 * 14.0 * s),
-        (36.0 * s * w, 15.0 * s), (35.0 * s * w, 35.0 * s), (37.0 * s * w, 60.0 * s), (38.0 * s * w, 200.0 * s),
-    ]
-    soft = [SoftShape("forearm_palm", smooth_closed(np.asarray(palm), 200, 3), 19.0 * s * w)]
-    # thenar eminence over MC1
-    thenar = [tuple(b1 + u1 * t * s + v1 * o * s) for t, o in ((-4, 0), (8, -12), (30, -12), (44, -5), (44, 8),
-                                                             (25, 11), (5, 10))]
-    soft.append(SoftShape("thenar", smooth_closed(np.asarray(thenar), 80, 3), 13.0 * s))
-    for i in range(1, 6):
+        (-32.5 * s * w, 30.0 * s), (-31.0 * s * w, 14.0 * s), tuple(b1 - v1 * 11 * s - u1 * 2 * s),
+        tuple(b1 - v1 * 10 * s + u1 * l1 * 0.6), tuple(b1 + v1 * 9 * s + u1 * l1 * 0.75),
+        tuple(b2 - v2 * 10 * s + u2 * l2 * 0.55), tuple(b2 - v2 * 10 * s + u2 * l2 * 1.02),
+        tuple(b5 + v5 * 10 * s + u5 * l5 * 1.02), tuple(b5 + v5 * 13 * s + u5 * l5 * 0.5),
+        tuple(b5 + v5 * 14 * s), (38.0 * s * w, 14.0 * s), (39.0 * s * w, 30.0 * s)]
+    soft = [SoftShape("forearm", smooth_closed(np.asarray(forearm), 120, 3), 20.0 * s * w),
+            SoftShape("palm", smooth_closed(np.asarray(palm), 200, 3), 15.0 * s)]
+    thumb = [tuple(b1 + u1 * l1 * 0.3 + v1 * o * s) for o in (-10.5, 9.0)]
+    thumb += [tuple(b1 + u1 * 200 * s + v1 * 9.0 * s), tuple(b1 + u1 * 200 * s - v1 * 10.5 * s)]
+    soft.append(SoftShape("thumb", smooth_closed(np.asarray(thumb), 60, 2), 10.0 * s))
+    for i in range(2, 6):
         m = mc[i]
         assert m is not None
         p = _bone(bones, f"pp{i}")
@@ -372,7 +379,7 @@ def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator)
         else:
             u = np.asarray(m.axis[1])
         v = np.array([-u[1], u[0]])
-        half_w = (11.0 if i == 1 else 9.5 if i in (2, 3, 4) else 8.5) * s
+        half_w = (9.5 if i in (2, 3, 4) else 8.5) * s
         length = 200.0 * s
         cap = [base + v * half_w, base + u * length + v * half_w, base + u * length - v * half_w, base - v * half_w]
         soft.append(SoftShape(f"finger{i}", smooth_closed(np.asarray(cap), 60, 2), half_w * 0.9))

@@ -85,7 +85,14 @@ class SiteProfile:
     date_style : str
         ``slash`` (2019/04/01), ``iso`` (2019-04-01), ``era`` (令和元年5月7日) or ``era_short`` (H30.1.15).
     rescale : (float, float) or None
-        (slope, intercept) written as RescaleSlope/RescaleIntercept; stored = (value - intercept)/slope.
+        (slope, intercept) written as RescaleSlope/RescaleIntercept (stored values are the output values;
+        the modality output is ``stored*slope + intercept``).
+    japanese_names : bool
+        PatientName with ideographic/phonetic groups (ISO 2022 IR 87); otherwise romaji only.
+    sheet_encoding : str
+        Text encoding of a CSV case sheet (``utf-8``, ``utf-8-sig``, ``cp932``).
+    mrn_format : str
+        ``str.format`` pattern of the site's medical record numbers.
     """
 
     site_id: str
@@ -117,6 +124,9 @@ class SiteProfile:
     date_style: str
     rescale: tuple[float, float] | None = None
     institution: str = "Synthetic Hospital"
+    japanese_names: bool = True
+    sheet_encoding: str = "utf-8"
+    mrn_format: str = "{:08d}"
 
     def __post_init__(self) -> None:
         if not 8 <= self.bits_stored <= 16:
@@ -140,7 +150,7 @@ DEFAULT_PHYSICS = SiteProfile(
     detector_type="SCINTILLATOR", spacing_attribute="PixelSpacing", magnification=1.0, bits_stored=12,
     photometric="MONOCHROME2", voi_window=True, transfer_syntax=ExplicitVRLittleEndian,
     quanta_per_mm2=2.0e5, blur_mm=0.09, blur_tail=0.0, scatter_fraction=0.15, heel=0.06, edge_gain=0.6,
-    range_compression=0.35, processing_sigma_mm=6.0, output_percentiles=(0.5, 99.8), gamma=1.0,
+    range_compression=0.175, processing_sigma_mm=6.0, output_percentiles=(0.5, 99.8), gamma=1.0,
     collimation=False, lr_marker=False, burned_in_text=False, text_corner="tl", sheet_format="csv",
     date_style="iso",
 )
@@ -154,67 +164,71 @@ SITES: dict[str, SiteProfile] = {
             detector_type="SCINTILLATOR", spacing_attribute="PixelSpacing", magnification=1.03, bits_stored=12,
             photometric="MONOCHROME2", voi_window=True, transfer_syntax=ExplicitVRLittleEndian,
             quanta_per_mm2=2.5e5, blur_mm=0.08, blur_tail=0.0, scatter_fraction=0.12, heel=0.08,
-            edge_gain=0.5, range_compression=0.3, processing_sigma_mm=6.0, output_percentiles=(0.5, 99.8),
+            edge_gain=0.5, range_compression=0.15, processing_sigma_mm=6.0, output_percentiles=(0.5, 99.8),
             gamma=1.0, collimation=True, lr_marker=True, burned_in_text=False, text_corner="tl",
-            sheet_format="xlsx", date_style="slash"),
+            sheet_format="xlsx", date_style="slash", mrn_format="{:08d}"),
         SiteProfile(
             site_id="S02", manufacturer="SYNTH Fujimi Imaging", model="FCR Synth Profect", modality="CR",
             detector_type="STORAGE", spacing_attribute="ImagerPixelSpacing", magnification=1.04, bits_stored=10,
             photometric="MONOCHROME1", voi_window=False, transfer_syntax=JPEGLosslessSV1,
             quanta_per_mm2=1.2e5, blur_mm=0.13, blur_tail=0.2, scatter_fraction=0.2, heel=-0.1,
-            edge_gain=1.0, range_compression=0.45, processing_sigma_mm=4.0, output_percentiles=(1.0, 99.5),
+            edge_gain=1.0, range_compression=0.225, processing_sigma_mm=4.0, output_percentiles=(1.0, 99.5),
             gamma=0.9, collimation=True, lr_marker=True, burned_in_text=True, text_corner="tr",
-            sheet_format="xlsx", date_style="era"),
+            sheet_format="xlsx", date_style="era", mrn_format="P{:06d}"),
         SiteProfile(
             site_id="S03", manufacturer="SYNTH Naniwa Systems", model="ND-3000 synth", modality="DX",
             detector_type="SCINTILLATOR",
             spacing_attribute="ImagerPixelSpacing+EstimatedRadiographicMagnificationFactor", magnification=1.05,
-            bits_stored=14, photometric="MONOCHROME2", voi_window=True, transfer_syntax=JPEG2000Lossless,
+            bits_stored=12, photometric="MONOCHROME2", voi_window=True, transfer_syntax=JPEG2000Lossless,
             quanta_per_mm2=3.0e5, blur_mm=0.07, blur_tail=0.0, scatter_fraction=0.1, heel=0.05,
-            edge_gain=0.3, range_compression=0.2, processing_sigma_mm=8.0, output_percentiles=(0.2, 99.9),
+            edge_gain=0.3, range_compression=0.1, processing_sigma_mm=8.0, output_percentiles=(0.2, 99.9),
             gamma=1.1, collimation=False, lr_marker=True, burned_in_text=False, text_corner="tl",
-            sheet_format="csv", date_style="iso", rescale=(1.0, -1024.0)),
+            sheet_format="csv", date_style="iso", rescale=(1.0, -1024.0),
+            japanese_names=False, mrn_format="{:07d}"),
         SiteProfile(
             site_id="S04", manufacturer="SYNTH Hokuto Denki", model="HX-CR 12 synth", modality="CR",
             detector_type="STORAGE", spacing_attribute="PixelSpacing", magnification=1.03, bits_stored=12,
             photometric="MONOCHROME1", voi_window=True, transfer_syntax=JPEGLSLossless,
             quanta_per_mm2=1.0e5, blur_mm=0.12, blur_tail=0.25, scatter_fraction=0.25, heel=0.12,
-            edge_gain=0.8, range_compression=0.4, processing_sigma_mm=5.0, output_percentiles=(1.0, 99.0),
+            edge_gain=0.8, range_compression=0.2, processing_sigma_mm=5.0, output_percentiles=(1.0, 99.0),
             gamma=1.0, collimation=True, lr_marker=False, burned_in_text=True, text_corner="bl",
-            sheet_format="xlsx", date_style="era_short"),
+            sheet_format="xlsx", date_style="era_short", mrn_format="K-{:05d}"),
         SiteProfile(
             site_id="S05", manufacturer="SYNTH Setouchi Medical", model="SM-FPD 16 synth", modality="DX",
             detector_type="DIRECT", spacing_attribute="PixelSpacing", magnification=1.02, bits_stored=16,
             photometric="MONOCHROME2", voi_window=False, transfer_syntax=ExplicitVRLittleEndian,
             quanta_per_mm2=4.0e5, blur_mm=0.06, blur_tail=0.0, scatter_fraction=0.08, heel=-0.05,
-            edge_gain=0.2, range_compression=0.1, processing_sigma_mm=10.0, output_percentiles=(0.1, 99.9),
+            edge_gain=0.2, range_compression=0.05, processing_sigma_mm=10.0, output_percentiles=(0.1, 99.9),
             gamma=1.0, collimation=False, lr_marker=True, burned_in_text=False, text_corner="tl",
-            sheet_format="csv", date_style="slash"),
+            sheet_format="csv", date_style="slash", sheet_encoding="cp932",
+            mrn_format="{:010d}"),
         SiteProfile(
             site_id="S06", manufacturer="SYNTH Kyushu Radiology", model="KR-DX 2 synth", modality="DX",
             detector_type="SCINTILLATOR", spacing_attribute="ImagerPixelSpacing", magnification=1.05,
-            bits_stored=12, photometric="MONOCHROME2", voi_window=True, transfer_syntax=JPEGLSLossless,
+            bits_stored=14, photometric="MONOCHROME2", voi_window=True, transfer_syntax=JPEGLSLossless,
             quanta_per_mm2=1.8e5, blur_mm=0.09, blur_tail=0.05, scatter_fraction=0.15, heel=0.1,
-            edge_gain=0.7, range_compression=0.35, processing_sigma_mm=5.0, output_percentiles=(0.5, 99.5),
+            edge_gain=0.7, range_compression=0.175, processing_sigma_mm=5.0, output_percentiles=(0.5, 99.5),
             gamma=0.95, collimation=True, lr_marker=True, burned_in_text=True, text_corner="tl",
-            sheet_format="xlsx", date_style="iso"),
+            sheet_format="xlsx", date_style="iso", japanese_names=False,
+            mrn_format="{:06d}"),
         SiteProfile(
             site_id="S07", manufacturer="SYNTH Tohoku Instruments", model="TI Regius synth", modality="CR",
             detector_type="STORAGE",
             spacing_attribute="ImagerPixelSpacing+EstimatedRadiographicMagnificationFactor", magnification=1.04,
             bits_stored=10, photometric="MONOCHROME1", voi_window=True, transfer_syntax=JPEG2000Lossless,
             quanta_per_mm2=0.9e5, blur_mm=0.14, blur_tail=0.3, scatter_fraction=0.22, heel=-0.08,
-            edge_gain=1.2, range_compression=0.5, processing_sigma_mm=3.5, output_percentiles=(1.5, 99.0),
+            edge_gain=1.2, range_compression=0.25, processing_sigma_mm=3.5, output_percentiles=(1.5, 99.0),
             gamma=0.85, collimation=True, lr_marker=False, burned_in_text=False, text_corner="tl",
-            sheet_format="csv", date_style="era_short"),
+            sheet_format="csv", date_style="era_short", sheet_encoding="utf-8-sig",
+            mrn_format="T{:07d}"),
         SiteProfile(
             site_id="S08", manufacturer="SYNTH Chubu Medical", model="CM-DR 35 synth", modality="DX",
             detector_type="SCINTILLATOR", spacing_attribute="PixelSpacing", magnification=1.03, bits_stored=15,
             photometric="MONOCHROME2", voi_window=True, transfer_syntax=JPEGLosslessSV1,
             quanta_per_mm2=2.2e5, blur_mm=0.085, blur_tail=0.05, scatter_fraction=0.13, heel=0.07,
-            edge_gain=0.45, range_compression=0.25, processing_sigma_mm=7.0, output_percentiles=(0.3, 99.7),
+            edge_gain=0.45, range_compression=0.125, processing_sigma_mm=7.0, output_percentiles=(0.3, 99.7),
             gamma=1.05, collimation=False, lr_marker=True, burned_in_text=True, text_corner="br",
-            sheet_format="xlsx", date_style="era"),
+            sheet_format="xlsx", date_style="era", mrn_format="{:09d}"),
     )
 }
 """The eight default sites, S01..S08."""
