@@ -151,8 +151,9 @@ def _heterogeneity(site_auc: dict, conf: float) -> dict | None:
     var = [u[2] for u in usable]
     res = {}
     for method in ("REML", "DL"):
-        m = meta_auc(aucs, var, method=method, conf=conf)
-        res[method] = {"pooled": jsonable(m.pooled), "se": m.se, "tau2": m.tau2, "tau": math.sqrt(m.tau2),
+        m = meta_auc(aucs, var, method=method, conf=conf, scale="logit")
+        res[method] = {"pooled": jsonable(m.pooled), "se_logit": m.se, "tau2_logit": m.tau2,
+                       "tau_logit": math.sqrt(m.tau2), "scale": "logit",
                        "q": m.q, "q_df": m.k - 1, "q_p": m.q_p, "i2": m.i2, "prediction": list(m.prediction), "k": m.k}
     res["sites"] = [u[0] for u in usable]
     return jsonable(res)

@@ -142,7 +142,7 @@ def synthetic_study_data(n_patients: int = 200, n_sites: int = 4, seed: int = 0,
     provenance = Provenance(
         software_version=__version__, model_id="synthetic-demo-model",
         model_summary={"training_data": "synthetic", "n_train_wrists": 0, "note": "demo model, no real training"},
-        study_toml_sha256="0" * 64, locked=True, locked_at="", withdrawals_since_lock=0, synthetic=True,
+        study_toml_sha256="", locked=True, locked_at="", withdrawals_since_lock=0, synthetic=True,
         study_name="wristbme synthetic demo study")
     data = StudyData(wrists, scores, flow, provenance)
     return data.with_provenance(data_snapshot_sha256=snapshot_hash(data))

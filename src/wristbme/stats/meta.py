@@ -61,7 +61,8 @@ def _reml_tau2(y: np.ndarray, v: np.ndarray, start: float, *, tol: float = 1e-10
     return tau2
 
 
-def meta_auc(estimates, variances, *, method: str = "REML", conf: float = DEFAULT_CONF) -> MetaResult:
+def meta_auc(estimates, variances, *, method: str = "REML", conf: float = DEFAULT_CONF,
+             scale: str = "identity") -> MetaResult:
     """Random-effects meta-analysis of site estimates (e.g. AUCs with DeLong variances).
 
     Parameters
@@ -74,6 +75,10 @@ def meta_auc(estimates, variances, *, method: str = "REML", conf: float = DEFAUL
         τ² estimator: DerSimonian–Laird moment estimator, or restricted maximum likelihood by Fisher
         scoring from the DL value (truncated at 0).
     conf : float
+    scale : {"identity", "logit"}
+        ``"logit"`` pools logit(y) with delta-method variances v/(y(1−y))² and back-transforms the pooled
+        value, its interval and the prediction interval (so they stay inside (0, 1), as AUCs must);
+        ``tau2``, ``q``, ``i2`` and ``se`` are then on the logit scale. Estimates must lie in (0, 1).
 
     Returns
     -------
@@ -103,6 +108,13 @@ def meta_auc(estimates, variances, *, method: str = "REML", conf: float = DEFAUL
         raise ConfigError(f"meta_auc: needs at least 2 sites, got {k}")
     if np.any(v <= 0):
         raise ConfigError("meta_auc: every variance must be > 0; a site with zero variance cannot be weighted")
+    if scale not in ("identity", "logit"):
+        raise ConfigError(f"meta_auc: scale={scale!r} is not known; use 'identity' or 'logit'")
+    if scale == "logit":
+        if np.any((y <= 0) | (y >= 1)):
+            raise ConfigError("meta_auc: scale='logit' needs every estimate strictly between 0 and 1")
+        v = v / (y * (1 - y)) ** 2
+        y = np.log(y / (1 - y))
     w = 1.0 / v
     mu_fe = np.sum(w * y) / np.sum(w)
     q = float(np.sum(w * (y - mu_fe) ** 2))
@@ -121,5 +133,12 @@ def meta_auc(estimates, variances, *, method: str = "REML", conf: float = DEFAUL
         pred = (mu - half, mu + half)
     else:
         pred = (float("nan"), float("nan"))
-    return MetaResult(Estimate(mu, mu - z * se, mu + z * se, conf, f"random-effects-{method}"), se, float(tau2), q,
+    lo, hi = mu - z * se, mu + z * se
+    if scale == "logit":
+        def expit(x: float) -> float:
+            return float(1.0 / (1.0 + np.exp(-x)))
+
+        mu, lo, hi = expit(mu), expit(lo), expit(hi)
+        pred = (expit(pred[0]), expit(pred[1])) if np.all(np.isfinite(pred)) else pred
+    return MetaResult(Estimate(mu, lo, hi, conf, f"random-effects-{method}-{scale}"), se, float(tau2), q,
                       float(sps.chi2.sf(q, k - 1)), i2, (float(pred[0]), float(pred[1])), k, method)

@@ -155,7 +155,7 @@ def roc_auc(y, score, *, conf: float = DEFAULT_CONF) -> AucResult:
     z = float(sps.norm.ppf(1 - (1 - conf) / 2))
     half = z * np.sqrt(max(var, 0.0))
     yy = as_binary_array(y, "y")
-    return AucResult(Estimate(auc, max(0.0, auc - half), min(1.0, auc + half), conf, "delong"), var,
+    return AucResult(Estimate(auc, float(max(0.0, auc - half)), float(min(1.0, auc + half)), conf, "delong"), var,
                      int(yy.sum()), int((~yy).sum()))
 
 
