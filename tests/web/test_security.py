@@ -69,6 +69,14 @@ def test_csrf_matches(expected, given, ok):
     assert csrf_matches(expected, given) is ok
 
 
+def test_safe_next_keeps_local_paths_only():
+    from wristbme.web.routes.auth import safe_next
+
+    assert safe_next("/cases?site=S01") == "/cases?site=S01"
+    for bad in (None, "", "//evil.example", "https://evil.example", "javascript:alert(1)", "\\\\evil", "/a\nb"):
+        assert safe_next(bad) == "/"
+
+
 def test_password_hash_is_argon2_and_verifies():
     h = hash_password("correct horse")
     assert h.startswith("$argon2id$")

@@ -102,10 +102,12 @@ SUBJECTS = [
 
 def build_study(root: Path, shape: tuple[int, int] = (250, 200), spacing_mm: float = 0.2,
                 pixels: np.ndarray | None = None) -> StudyFixture:
+    from argon2 import PasswordHasher
+
     from wristbme.anatomy import anatomy_to_json
     from wristbme.study.config import default_config
-    from wristbme.study.models import Case, CaseGrade, Image, Intake, QcFinding, Quarantine, Subject
-    from wristbme.study.service import ScoreRow, create_user, record_anatomy, record_score_run
+    from wristbme.study.models import Case, CaseGrade, Image, Intake, QcFinding, Quarantine, Subject, User
+    from wristbme.study.service import ScoreRow, record_anatomy, record_score_run
     from wristbme.study.store import create_store
 
     config = default_config("Web test study (synthetic)", n_sites=2)
@@ -158,8 +160,10 @@ def build_study(root: Path, shape: tuple[int, int] = (250, 200), spacing_mm: flo
                     else:
                         extra_id = img.id
             record_score_run(s, model_id="test-model", model_version="0", scores=scores, label="baseline")
+            # cheap argon2 parameters keep the tests fast; verification reads them from the hash itself
+            cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
             for name, password in PASSWORDS.items():
-                create_user(s, name=name, password=password, role=ROLES[name])
+                s.add(User(name=name, password_hash=cheap.hash(password), role=ROLES[name]))
     finally:
         store.close()
     return StudyFixture(root, ids, extra_id, shape, spacing_mm)
@@ -173,7 +177,7 @@ class FakeEngineServices:
     50 + (mean x shift of the moved landmarks in pixels), clipped to 0..100, so a test can predict it.
     """
 
-    def _rescore(self, radiograph, edits_mm, base):
+    def _rescore(self, radiograph, edits_mm, base, *, image_id=0, site=None):
         from dataclasses import replace
 
         from wristbme.anatomy.types import Region

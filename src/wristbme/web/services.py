@@ -41,7 +41,7 @@ class StudyServices:
         self.store = store if store is not None else open_store(settings.study_dir)
         self._render_lock = threading.Lock()
         self._engine_lock = threading.Lock()
-        self._artifact: Any = None
+        self._artifacts: dict[str, Any] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -331,14 +331,6 @@ class StudyServices:
         view["method"] = method
         return view, None
 
-    def _artifact_loaded(self) -> Any:
-        with self._engine_lock:
-            if self._artifact is None:
-                from wristbme.model.artifact import load_demo
-
-                self._artifact = load_demo()
-            return self._artifact
-
     def save_correction(self, image_id: int, request: v.CorrectionRequest, user: WebUser) -> v.ImageDetail:
         """Apply an operator's edit, re-locate and re-score the image, store all of it, audit it, commit once.
 
@@ -363,6 +355,7 @@ class StudyServices:
             rows, cols = image.rows, image.cols
             source = self.store.image_file(image)
             subject_key = self.store.subject_key(image.subject.pseudonym)
+            site = image.subject.site_code
             current = s.scalar(select(AnatomyResult).where(AnatomyResult.image_id == image.id)
                                .order_by(AnatomyResult.id.desc()).limit(1))
             current_data = dict(current.data) if current is not None else None
@@ -370,7 +363,8 @@ class StudyServices:
         radiograph = self._read(source)
         base = _anatomy_from_json(current_data) if current_data else None
         edits_mm = _edits_to_mm(request, base, radiograph)
-        anatomy, by_region, model_id, model_version = self._rescore(radiograph, edits_mm, base)
+        anatomy, by_region, model_id, model_version = self._rescore(radiograph, edits_mm, base,
+                                                                    image_id=int(image_id), site=site)
         scores = [ScoreRow(int(image_id), region, min(1.0, max(0.0, value / 100.0)), min(100.0, max(0.0, value)))
                   for region, value in by_region.items()]
         with self.session() as s, s.begin():
@@ -389,20 +383,36 @@ class StudyServices:
                   actor=user.name)
         return self.image_detail(image_id)
 
-    def _rescore(self, radiograph: Any, edits_mm: dict[str, Any], base: Any | None
-                 ) -> tuple[Any, dict[str, float], str, str]:
-        """Locate with the edits and score; returns (anatomy, {region: score 0–100}, model id, version)."""
+    def _rescore(self, radiograph: Any, edits_mm: dict[str, Any], base: Any | None, *, image_id: int = 0,
+                 site: str | None = None) -> tuple[Any, dict[str, float], str, str]:
+        """Re-locate with the edits and score; returns (anatomy, {region: score 0–100}, model id, version).
+
+        The model is the one that scored the image last when its file is known (``params.model_path`` of
+        that run), else the shipped demonstration model.
+        """
         try:
             from wristbme.pipeline import score_radiograph
         except ImportError as exc:  # the engine is not part of this build
             raise ModelError("the scoring pipeline is not available in this installation",
                              hint=f"install the full wristbme package ({exc.name})") from None
-        from wristbme.anatomy import locate
+        artifact = self._artifact_for(image_id)
+        result = score_radiograph(radiograph, artifact, corrections=edits_mm, site=site)
+        return _unpack_score_result(result)
 
-        artifact = self._artifact_loaded()
-        anatomy = locate(radiograph, corrections=edits_mm)
-        result = score_radiograph(radiograph, artifact, anatomy=anatomy, corrections=edits_mm)
-        return _unpack_score_result(result, anatomy)
+    def _artifact_for(self, image_id: int) -> Any:
+        from wristbme.model.artifact import ModelArtifact, load_demo
+        from wristbme.study.models import Score, ScoreRun
+
+        with self.session() as s:
+            run = s.scalar(select(ScoreRun).join(Score).where(Score.image_id == int(image_id),
+                                                              ScoreRun.label.is_distinct_from("correction"))
+                           .order_by(ScoreRun.id.desc()).limit(1))
+            path = (run.params or {}).get("model_path") if run is not None else None
+        with self._engine_lock:
+            key = str(path) if path and Path(path).is_file() else "demo"
+            if key not in self._artifacts:
+                self._artifacts[key] = ModelArtifact.load(key) if key != "demo" else load_demo()
+            return self._artifacts[key]
 
     # -- withdrawal --------------------------------------------------------------------------------------
     def subject_exists(self, pseudonym: str) -> bool:
@@ -412,16 +422,15 @@ class StudyServices:
             return s.scalar(select(Subject.id).where(Subject.pseudonym == pseudonym)) is not None
 
     def withdraw(self, pseudonym: str, reason: str, user: WebUser) -> v.WithdrawalResult:
-        """Withdraw a subject through the study's withdrawal service (it removes data and audits)."""
-        from wristbme.study import withdraw as withdraw_mod
+        """Withdraw a subject through the study's service (it removes data and files, and audits)."""
+        from wristbme.study.lifecycle import withdraw
 
         if not reason.strip():
             raise InputError("a reason is required to withdraw a subject", hint="write the reason")
         if not self.subject_exists(pseudonym):
             raise NotFoundError(f"subject {pseudonym} not found")
-        result = withdraw_mod.withdraw_subject(self.store, pseudonym, reason=reason.strip(), actor=user.name)
-        counts = getattr(result, "counts", None) or (result if isinstance(result, dict) else {})
-        return v.WithdrawalResult(pseudonym, dict(counts), bool(getattr(result, "after_lock", False)))
+        report = withdraw(self.store, pseudonym, reason=reason.strip(), actor=user.name)
+        return v.WithdrawalResult(pseudonym, dict(report.counts), bool(report.after_lock))
 
     # -- report ------------------------------------------------------------------------------------------
     def report_dir(self) -> Path | None:
@@ -592,22 +601,20 @@ def _edits_to_mm(request: v.CorrectionRequest, base: Any | None, radiograph: Any
             "regions": {k: [[x * sx, y * sy] for x, y in pts] for k, pts in request.regions.items()}}
 
 
-def _unpack_score_result(result: Any, anatomy: Any) -> tuple[Any, dict[str, float], str, str]:
-    """Read the pipeline's result into (anatomy, {region: score}, model id, model version)."""
-    anatomy = getattr(result, "anatomy", None) or anatomy
-    score = getattr(result, "score", None) or getattr(result, "scores", None) or result
-    by_region: dict[str, float] = {}
-    per_bone = getattr(score, "per_bone", None) or getattr(score, "bones", None) or {}
-    for bone, value in dict(per_bone).items():
-        by_region[Bone.parse(bone).value] = float(getattr(value, "score", value))
-    wrist = getattr(score, "wrist", None)
-    if wrist is not None:
-        by_region[WRIST] = float(getattr(wrist, "score", wrist))
-    model_id = str(getattr(score, "model_id", None) or getattr(result, "model_id", "unknown"))
-    model_version = str(getattr(score, "model_version", None) or getattr(result, "model_version", ""))
+def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str]:
+    """``pipeline.ScoredImage`` → (anatomy, {region: score 0–100}, model id, model version).
+
+    Bones the model did not score (``None``, with a reason in the score) are left out; so is the wrist
+    when too few bones were scored.
+    """
+    score = result.score
+    by_region = {Bone.parse(b).value: float(value) for b, value in score.bones.items() if value is not None}
+    if score.wrist is not None:
+        by_region[WRIST] = float(score.wrist)
     if not by_region:
-        raise ModelError("the scoring pipeline returned no scores", hint="check the model artifact")
-    return anatomy, by_region, model_id, model_version
+        raise ModelError("the model scored no bone of the corrected image",
+                         hint="check the regions' QC flags; flagged regions are not scored")
+    return result.anatomy, by_region, str(score.model_id), str(score.model_version)
 
 
 __all__ = ["StudyServices", "anatomy_pixels", "StoreError"]

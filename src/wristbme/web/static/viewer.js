@@ -50,6 +50,23 @@
     state.ty = (state.cssH - H * s) / 2;
   }
 
+  function fitWrist() {
+    // the bounding box of the regions and landmarks, with a margin; the whole image when there are none
+    var a = state.anatomy, xs = [], ys = [];
+    if (a) {
+      Object.keys(a.regions || {}).forEach(function (b) { a.regions[b].polygon.forEach(function (p) { xs.push(p[0]); ys.push(p[1]); }); });
+      Object.keys(a.landmarks || {}).forEach(function (n) { xs.push(a.landmarks[n][0]); ys.push(a.landmarks[n][1]); });
+    }
+    if (xs.length < 3) { fit(); return; }
+    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    var mx = (x1 - x0) * 0.3 + 10, my = (y1 - y0) * 0.3 + 10;
+    x0 = Math.max(0, x0 - mx); x1 = Math.min(W, x1 + mx); y0 = Math.max(0, y0 - my); y1 = Math.min(H, y1 + my);
+    var s = Math.min(state.cssW / (x1 - x0), state.cssH / (y1 - y0));
+    state.scale = s;
+    state.tx = (state.cssW - (x0 + x1) * s) / 2;
+    state.ty = (state.cssH - (y0 + y1) * s) / 2;
+  }
+
   function zoomAt(factor, sx, sy) {
     var minS = Math.min(state.cssW / W, state.cssH / H) * 0.5, maxS = 8;
     var s = Math.min(maxS, Math.max(minS, state.scale * factor));
@@ -367,6 +384,7 @@
     if (k === "+" || k === "=") zoomAt(1.25, state.cssW / 2, state.cssH / 2);
     else if (k === "-" || k === "_") zoomAt(0.8, state.cssW / 2, state.cssH / 2);
     else if (k === "0") { fit(); draw(); }
+    else if (k === "w" || k === "W") { fitWrist(); maybeLoadFull(); draw(); }
     else if (k.indexOf("Arrow") === 0) {
       var dx = k === "ArrowLeft" ? -1 : k === "ArrowRight" ? 1 : 0, dy = k === "ArrowUp" ? -1 : k === "ArrowDown" ? 1 : 0;
       var pt = state.editMode ? selectedPoint() : null;
@@ -381,6 +399,7 @@
   $("zoom-in").addEventListener("click", function () { zoomAt(1.25, state.cssW / 2, state.cssH / 2); });
   $("zoom-out").addEventListener("click", function () { zoomAt(0.8, state.cssW / 2, state.cssH / 2); });
   $("zoom-reset").addEventListener("click", function () { fit(); draw(); });
+  $("zoom-wrist").addEventListener("click", function () { fitWrist(); maybeLoadFull(); draw(); });
   $("wl-width").addEventListener("input", function (ev) { state.wl.width = +ev.target.value; draw(); });
   $("wl-center").addEventListener("input", function (ev) { state.wl.center = +ev.target.value; draw(); });
   ["regions", "landmarks", "heatmap", "labels"].forEach(function (name) {
@@ -412,14 +431,15 @@
     fillPointSelect();
   }
 
-  window.addEventListener("resize", function () { resize(); fit(); draw(); });
+  window.addEventListener("resize", function () { resize(); fitWrist(); draw(); });
 
   // -- start: fit, paint the preview as soon as it decodes ---------------------------------------------------
-  resize(); fit();
+  resize(); fitWrist();
   canvas.dataset.resolution = "preview";
   loadImage(data.previewUrl, function (img) {
     if (!state.srcIsFull) state.src = img;
     draw();
+    maybeLoadFull();  // the wrist view may already be finer than the preview: fetch full resolution next
   });
   draw();
 
