@@ -119,3 +119,26 @@ def test_property_any_bit_depth_signedness_photometric(tmp_path_factory, bits, s
     np.testing.assert_array_equal(r.pixels, expected.astype(np.float32))
     assert r.pixels.dtype == np.float32
     assert lo <= r.pixels.min() and r.pixels.max() <= hi  # inversion stays inside the representable range
+
+
+@given(bits=st.integers(2, 16), signed=st.booleans(), slope=st.sampled_from([1.0, 0.5, 1.5, -2.0, 0.684]),
+       intercept=st.sampled_from([0.0, -100.0, 200.0, -1024.0]), seed=st.integers(0, 1000))
+def test_fused_path_equals_the_two_steps_in_order(bits, signed, slope, intercept, seed):
+    from wristbme.imaging._processing import (
+        ModalityLut,
+        apply_modality_lut,
+        invert_in_place,
+        modality_output_range,
+        modality_then_presentation,
+    )
+
+    lo, hi = stored_value_range(bits, signed)
+    dtype = (np.int16 if signed else np.uint16)
+    stored = np.random.default_rng(seed).integers(lo, hi + 1, size=(6, 5)).astype(dtype)
+    lut = ModalityLut(slope=slope, intercept=intercept)
+    out_range = modality_output_range(lut, (lo, hi))
+    expected = apply_modality_lut(stored, lut)
+    pivot = invert_in_place(expected, out_range)
+    fused, fused_pivot = modality_then_presentation(stored, lut, out_range)
+    assert fused_pivot == pivot
+    np.testing.assert_allclose(fused, expected, rtol=1e-6, atol=1e-3 * max(1.0, abs(slope) * (hi - lo)) * 1e-3)

@@ -66,7 +66,7 @@ def apply_modality_lut(stored: np.ndarray, lut: ModalityLut | None) -> np.ndarra
         index = stored.astype(np.int64, copy=False) - lut.first_mapped
         np.clip(index, 0, len(lut.table) - 1, out=index)
         return lut.table.astype(np.float32)[index]
-    out = stored.astype(np.float32)
+    out = stored.astype(np.float32)  # then in place: a casting ufunc would be ~3x slower than astype + *=
     if lut is not None and lut.slope != 1.0:
         out *= np.float32(lut.slope)
     if lut is not None and lut.intercept != 0.0:
@@ -108,6 +108,36 @@ def invert_in_place(pixels: np.ndarray, output_range: tuple[float, float]) -> fl
     pivot = float(output_range[0] + output_range[1])
     np.subtract(np.float32(pivot), pixels, out=pixels)
     return pivot
+
+
+def modality_then_presentation(stored: np.ndarray, lut: ModalityLut | None,
+                               invert_range: tuple[float, float] | None) -> tuple[np.ndarray, float | None]:
+    """``apply_modality_lut`` then, when ``invert_range`` is given, ``invert_in_place``; return (pixels, pivot).
+
+    Same result as the two steps in that order, computed with fewer passes over the image (the hot path).
+    For a linear Modality LUT ``m s + b`` the inversion about its output range ``[m lo + b, m hi + b]`` is
+    ``(m (lo + hi) + 2 b) - (m s + b) = m (lo + hi - s) + b``: the stored values are mirrored in their own
+    integer range (exact, on the smaller integer array), then rescaled. ``invert_range`` must then be the
+    output range of ``lut`` over ``(lo, hi)``, as ``modality_output_range`` gives.
+    """
+    if invert_range is None:
+        return apply_modality_lut(stored, lut), None
+    pivot = float(invert_range[0] + invert_range[1])
+    if (lut is not None and lut.table is not None) or stored.dtype.kind not in "ui":
+        pixels = apply_modality_lut(stored, lut)
+        invert_in_place(pixels, invert_range)
+        return pixels, pivot
+    slope = lut.slope if lut is not None else 1.0
+    intercept = lut.intercept if lut is not None else 0.0
+    stored_sum = (pivot - 2.0 * intercept) / slope  # = lo + hi of the stored range
+    total = int(round(stored_sum))
+    info = np.iinfo(stored.dtype)
+    if abs(stored_sum - total) > 1e-6 or not info.min <= total <= info.max:
+        pixels = apply_modality_lut(stored, lut)
+        invert_in_place(pixels, invert_range)
+        return pixels, pivot
+    mirrored = np.subtract(stored.dtype.type(total), stored, dtype=stored.dtype)
+    return apply_modality_lut(mirrored, lut), pivot
 
 
 def grey_from_colour(pixels: np.ndarray, *, tolerance: int = 0) -> np.ndarray | None:

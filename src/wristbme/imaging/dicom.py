@@ -277,6 +277,9 @@ def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> 
         if actual < header.declared_bytes:
             raise CorruptImageError.localized("imaging.truncated", path=path, actual=actual,
                                               expected=header.declared_bytes)
+        fast = _native_frame(ds, header, frame)
+        if fast is not None:
+            return fast
     from pydicom.pixels import get_decoder
 
     decoder = get_decoder(UID(header.transfer_syntax))
@@ -291,6 +294,29 @@ def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> 
                                               reason=_reason(exc)) from None
     if arr.ndim == 3 and header.samples_per_pixel == 1:  # a single frame kept its frame axis
         arr = arr[0]
+    return arr
+
+
+def _native_frame(ds: Dataset, header: PixelHeader, frame: int | None) -> np.ndarray | None:
+    """A zero-copy view of one native frame when no bit fix-up is needed; None to let pydicom decode it.
+
+    Covers the common case (one sample, 8/16/32 bits allocated, little endian or 16-bit big endian, unsigned
+    or signed with Bits Stored = Bits Allocated). Unsigned data with set bits above Bits Stored (overlays,
+    garbage) are masked; anything else goes through pydicom, which sign-extends and masks.
+    """
+    bits, stored_bits = header.bits_allocated, header.bits_stored
+    big = header.transfer_syntax == str(ExplicitVRBigEndian)
+    if header.samples_per_pixel != 1 or bits not in (8, 16, 32) or (big and bits != 16):
+        return None
+    if header.signed and stored_bits != bits:
+        return None
+    kind = "i" if header.signed else "u"
+    dtype = np.dtype(f"{'>' if big else '<'}{kind}{bits // 8}")
+    count = header.rows * header.cols
+    offset = (frame or 0) * count * dtype.itemsize if header.frames > 1 else 0
+    arr = np.frombuffer(ds.PixelData, dtype=dtype, count=count, offset=offset).reshape(header.rows, header.cols)
+    if not header.signed and stored_bits < bits and int(arr.max()) >> stored_bits:
+        arr = arr & np.array((1 << stored_bits) - 1, dtype=dtype)
     return arr
 
 
@@ -459,19 +485,16 @@ def _read_dicom(path: Path, spacing_mm: tuple[float, float] | None, frame: int |
 
     lut, lut_flags = modality_lut(ds, header)
     flags += lut_flags
-    pixels = _processing.apply_modality_lut(stored, lut)
+    shape = _optional(ds, "PresentationLUTShape")
+    inverted = _processing.needs_inversion(photometric, shape)
+    if photometric == "MONOCHROME1" and shape == "IDENTITY":
+        flags.append("presentation_lut_shape_conflicts_with_monochrome1")
+    out_range = _processing.modality_output_range(
+        lut, _processing.stored_value_range(header.bits_stored, header.signed)) if inverted else None
+    pixels, pivot = _processing.modality_then_presentation(stored, lut, out_range)
 
     voi_window = _voi_window(ds)
     voi_sequence = bool(ds.get("VOILUTSequence"))
-    shape = _optional(ds, "PresentationLUTShape")
-    inverted = _processing.needs_inversion(photometric, shape)
-    pivot: float | None = None
-    if photometric == "MONOCHROME1" and shape == "IDENTITY":
-        flags.append("presentation_lut_shape_conflicts_with_monochrome1")
-    if inverted:
-        out_range = _processing.modality_output_range(
-            lut, _processing.stored_value_range(header.bits_stored, header.signed))
-        pivot = _processing.invert_in_place(pixels, out_range)
 
     header_spacing, spacing_source, spacing_flags = spacing_from_header(ds)
     flags += spacing_flags

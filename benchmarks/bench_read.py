@@ -1,0 +1,122 @@
+"""read_radiograph against bare ``pydicom.dcmread(f).pixel_array`` on the same generated files.
+
+Files of 2000 x 2500 pixels, 16 bits allocated, 12 stored:
+
+- ``uncompressed``: Explicit VR Little Endian, MONOCHROME2, no rescale (the common DX export);
+- ``uncompressed_mono1``: the same pixels as MONOCHROME1 (the common CR export; one inversion);
+- ``uncompressed_mono1_rescale``: MONOCHROME1 with Rescale Slope 1.5 / Intercept -100, so every step of the
+  reader runs (worst case: two extra passes over the float32 image);
+- ``jpeg2000_lossless``: the MONOCHROME1 + rescale file, JPEG 2000 lossless.
+
+Repetitions are interleaved (baseline, ours, baseline, ours ...) so drift hits both alike; the ratio is
+median(ours) / median(baseline) per file. Target: uncompressed median ratio <= 1.3. ``read_radiograph``
+must return float32 (twice the bytes of the uint16 baseline), which sets the floor.
+
+Run: ``.venv/bin/python benchmarks/bench_read.py [--repeat N] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
+
+from wristbme.imaging import read_radiograph
+
+ROWS, COLS = 2000, 2500
+
+
+def make_file(folder: Path, name: str, compress: str | None, *, mono1: bool = True, rescale: bool = True,
+              seed: int = 0) -> Path:
+    """A smooth 12-bit phantom with noise, written as a DX file."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:ROWS, 0:COLS].astype(np.float32)
+    body = 2500 + 1200 * np.exp(-(((xx - COLS / 2) / 600) ** 2 + ((yy - ROWS / 2) / 800) ** 2))
+    arr = np.clip(body + rng.normal(0, 40, (ROWS, COLS)), 0, 4095).astype(np.uint16)
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = DigitalXRayImageStorageForPresentation
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = "DX"
+    ds.Rows, ds.Columns = ROWS, COLS
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME1" if mono1 else "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    if rescale:
+        ds.RescaleSlope, ds.RescaleIntercept = 1.5, -100
+    ds.ImagerPixelSpacing = [0.15, 0.15]
+    ds.EstimatedRadiographicMagnificationFactor = 1.1
+    ds.PixelData = arr.tobytes()
+    if compress:
+        ds.compress(compress)
+    path = folder / name
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def baseline(path: Path) -> np.ndarray:
+    return pydicom.dcmread(path).pixel_array
+
+
+def ours(path: Path) -> np.ndarray:
+    return read_radiograph(path).pixels
+
+
+def measure(path: Path, repeat: int) -> dict[str, float]:
+    base_times: list[float] = []
+    our_times: list[float] = []
+    baseline(path), ours(path)  # warm-up (imports, page cache)
+    for _ in range(repeat):
+        for func, times in ((baseline, base_times), (ours, our_times)):
+            start = time.perf_counter()
+            func(path)
+            times.append(time.perf_counter() - start)
+    base, mine = statistics.median(base_times), statistics.median(our_times)
+    # The ratio of the fastest runs is less sensitive to other load on a shared machine; reported beside.
+    return {"baseline_median_s": base, "ours_median_s": mine, "ratio": mine / base,
+            "ratio_of_minima": min(our_times) / min(base_times), "repeat": repeat}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=31, help="interleaved repetitions per file (default 31)")
+    parser.add_argument("--j2k-repeat", type=int, default=5, help="repetitions for JPEG 2000 (default 5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        results = {
+            "uncompressed": measure(make_file(folder, "n2.dcm", None, mono1=False, rescale=False), args.repeat),
+            "uncompressed_mono1": measure(make_file(folder, "n1.dcm", None, rescale=False), args.repeat),
+            "uncompressed_mono1_rescale": measure(make_file(folder, "n1r.dcm", None), args.repeat),
+            "jpeg2000_lossless": measure(make_file(folder, "j2k.dcm", JPEG2000Lossless), args.j2k_repeat),
+        }
+    target = 1.3
+    results["uncompressed"]["target"] = target
+    results["uncompressed"]["meets_target"] = results["uncompressed"]["ratio"] <= target
+    if args.json:
+        print(json.dumps({"benchmark": "read", "shape": [ROWS, COLS], "results": results}, indent=2))
+    else:
+        print(f"bench_read: {ROWS}x{COLS} 16-bit, read_radiograph vs pydicom.dcmread().pixel_array")
+        for name, r in results.items():
+            print(f"  {name:27s} baseline {r['baseline_median_s'] * 1e3:8.1f} ms   ours {r['ours_median_s'] * 1e3:8.1f} ms"
+                  f"   ratio {r['ratio']:.2f}  (median of {r['repeat']}; ratio of minima {r['ratio_of_minima']:.2f})")
+        verdict = "met" if results["uncompressed"]["meets_target"] else "NOT met"
+        print(f"  target: uncompressed ratio <= {target}: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
