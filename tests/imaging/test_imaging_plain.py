@@ -63,3 +63,13 @@ def test_truncated_png_is_refused(tmp_path):
     (tmp_path / "t.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptImageError, match=r"t\.png: the image cannot be decoded"):
         read_radiograph(tmp_path / "t.png")
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    arr = phantom(10, 16, bits=8)
+    img = Image.fromarray(arr)
+    exif = img.getexif()
+    exif[0x0112] = 6  # stored rotated: display needs a 90 degree clockwise turn
+    img.save(tmp_path / "o.jpg", exif=exif, quality=100)
+    r = read_radiograph(tmp_path / "o.jpg")
+    assert r.shape == (16, 10) and "exif_orientation_applied" in r.qc_flags

@@ -70,3 +70,21 @@ def test_inspect_record_is_reusable(tmp_path):
     record = inspect_record(tmp_path / "x.dcm", r)
     assert record["ok"] and record["laterality"] == "R" and record["format"] == "DICOM"
     json.dumps(record)  # plain JSON types only
+
+
+def test_an_unexpected_failure_in_one_file_does_not_stop_the_others(tmp_path, monkeypatch):
+    from wristbme.cli import inspect_cmd
+
+    save(make_dataset(phantom()), tmp_path / "a.dcm")
+    save(make_dataset(phantom()), tmp_path / "b.dcm")
+    real = inspect_cmd.read_radiograph
+
+    def flaky(path, **kwargs):
+        if path.name == "a.dcm":
+            raise ZeroDivisionError("bug")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(inspect_cmd, "read_radiograph", flaky)
+    records = inspect_cmd.inspect_paths([tmp_path])
+    assert [(r["path"].rsplit("/", 1)[-1], r["ok"], r["error"]) for r in records] == [
+        ("a.dcm", False, "InternalError"), ("b.dcm", True, None)]

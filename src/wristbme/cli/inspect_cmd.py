@@ -69,8 +69,12 @@ def _header_facts(path: Path) -> dict[str, Any] | None:
 
 
 def inspect_paths(paths: list[Path], *, spacing_mm: float | None = None, frame: int | None = None,
-                  lang: str = "en", progress: bool = False) -> list[dict[str, Any]]:
-    """Read every file found under ``paths`` and return one record each; never stops at a bad file."""
+                  lang: str = "en", progress: bool = False, debug: bool = False) -> list[dict[str, Any]]:
+    """Read every file found under ``paths`` and return one record each; never stops at a bad file.
+
+    An unexpected exception (a bug) for one file becomes a record with ``error="InternalError"`` so the
+    other files are still reported; with ``debug`` it is raised instead.
+    """
     files = list(iter_radiograph_files(paths))
     records: list[dict[str, Any]] = []
     if progress and len(files) > 1:
@@ -81,18 +85,26 @@ def inspect_paths(paths: list[Path], *, spacing_mm: float | None = None, frame: 
         with Progress(console=stderr_console(), transient=True) as bar:
             task = bar.add_task(t("inspect.reading", lang), total=len(files))
             for path in files:
-                records.append(_one(path, spacing_mm, frame, lang))
+                records.append(_one(path, spacing_mm, frame, lang, debug))
                 bar.advance(task)
     else:
-        records = [_one(path, spacing_mm, frame, lang) for path in files]
+        records = [_one(path, spacing_mm, frame, lang, debug) for path in files]
     return records
 
 
-def _one(path: Path, spacing_mm: float | None, frame: int | None, lang: str) -> dict[str, Any]:
+def _one(path: Path, spacing_mm: float | None, frame: int | None, lang: str, debug: bool) -> dict[str, Any]:
     try:
         radiograph = read_radiograph(path, spacing_mm=spacing_mm, frame=frame)
     except WristBmeError as exc:
         return inspect_record(path, None, error=exc, header=_header_facts(path), lang=lang)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not hide the other files' records
+        if debug:
+            raise
+        from wristbme.i18n import t
+
+        record = inspect_record(path, None, lang=lang)
+        record.update(error="InternalError", message=f"{path}: {t('cli.internal_error', lang, kind=type(exc).__name__)}")
+        return record
     return inspect_record(path, radiograph, lang=lang)
 
 
@@ -151,7 +163,8 @@ def register(app: typer.Typer) -> None:
         """Read radiographs and list what was found (one record per file; never stops at a bad file).
         / X線画像を読み込み、ファイルごとに結果を表示します"""
         st = state(ctx)
-        records = inspect_paths(list(paths), spacing_mm=spacing, frame=frame, lang=st.lang, progress=not st.json)
+        records = inspect_paths(list(paths), spacing_mm=spacing, frame=frame, lang=st.lang, progress=not st.json,
+                                debug=st.debug)
         if not records:
             raise InputError.localized("inspect.no_files", path=", ".join(str(p) for p in paths))
         if st.json:

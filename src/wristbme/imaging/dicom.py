@@ -113,7 +113,7 @@ def load_dataset(path: Path, *, stop_before_pixels: bool = False) -> tuple[Datas
             ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
         except InvalidDicomError:
             ds = _read_without_meta(path, flags, stop_before_pixels)
-        except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the header is unreadable
             raise CorruptImageError.localized("imaging.header_unreadable", path=path,
                                               reason=_reason(exc)) from None
     if caught:
@@ -287,8 +287,7 @@ def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> 
     with quiet_pydicom():
         try:
             arr, _meta = decoder.as_array(ds, index=index)
-        except (ValueError, RuntimeError, KeyError, IndexError, TypeError, OSError, EOFError, AttributeError,
-                NotImplementedError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the decoder boundary: any failure means undecodable data
             raise CorruptImageError.localized("imaging.decode_failed", path=path,
                                               name=_decoders.syntax_name(header.transfer_syntax),
                                               reason=_reason(exc)) from None
