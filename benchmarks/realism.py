@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     h_syn = np.mean([m["hist"] for *_, m in synth], axis=0)
     emd = wasserstein_distance(centres, centres, h_real, h_syn)
     emd_rr = np.mean([wasserstein_distance(centres, centres, m["hist"], h_real) for *_, m in real])
-    print(f"{'metric':36s} {'real (n=%d)' % len(real):>20s} {'synthetic (n=%d)' % len(synth):>20s}")
+    head_real, head_syn = f"real (n={len(real)})", f"synthetic (n={len(synth)})"
+    print(f"{'metric':36s} {head_real:>20s} {head_syn:>20s}")
     for k in KEYS:
         print(f"{k:36s} {rs[k][0]:10.3f} ± {rs[k][1]:6.3f}  {ss[k][0]:10.3f} ± {ss[k][1]:6.3f}")
     print(f"{'histogram EMD synth-mean vs real-mean':36s} {emd:10.4f}   (real image vs real mean: {emd_rr:.4f})")

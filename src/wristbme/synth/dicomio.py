@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    PYDICOM_ROOT_UID,
     ExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGLosslessSV1,
@@ -33,9 +34,13 @@ IMPLEMENTATION_UID = "1.2.826.0.1.3680043.10.1489.1"
 SYNTHETIC_COMMENT = "SYNTHETIC - wristbme synth - not a patient"
 
 
+UID_ROOT = PYDICOM_ROOT_UID
+"""Root of the synthetic UIDs (pydicom's; ``generate_uid`` hashes the entropy sources below it)."""
+
+
 def seeded_uid(*parts: object) -> str:
-    """A UID under the 2.25 root, derived from ``parts`` (deterministic)."""
-    return generate_uid(prefix=None, entropy_srcs=[str(p) for p in parts])
+    """A UID derived from ``parts`` (deterministic: same parts, same UID; ``generate_uid`` with entropy)."""
+    return generate_uid(prefix=UID_ROOT, entropy_srcs=["wristbme-synth", *(str(p) for p in parts)])
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 
 import numpy as np
-from scipy import ndimage as ndi
 from PIL import Image, ImageDraw
+from scipy import ndimage as ndi
 
 from wristbme.bones import RAMRIS_BONES, Bone
 from wristbme.errors import ConfigError
@@ -323,7 +323,7 @@ class _Frame:
         self.angle = a
         self.rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
         self.t = np.asarray(spec.translation_mm, dtype=float)
-        self.mirror = spec.laterality == "L"
+        self.mirror = False  # anatomy is drawn as a right hand; a left hand is flipped afterwards (exactly)
 
     def px(self, pts_mm: np.ndarray) -> np.ndarray:
         p = np.atleast_2d(np.asarray(pts_mm, dtype=float))
@@ -512,15 +512,22 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
         for store in (bone_masks, region_masks, bme_masks):
             store.setdefault(b, np.zeros((rows, cols), dtype=bool))
         bme_fraction.setdefault(b, 0.0)
+    landmarks_px = _landmarks_px(anat, frame, bone_masks, region_masks)
+    axes_px = {k: (tuple(map(float, frame.px(np.asarray(p))[0])), tuple(map(float, frame.px(np.asarray(d))[0])))
+               for k, (p, d) in anat.axes.items()}
+    if spec.laterality == "L":  # the mirror image of the right hand, pixel for pixel
+        bone = np.ascontiguousarray(bone[:, ::-1])
+        soft = np.ascontiguousarray(soft[:, ::-1])
+        for store in (bone_masks, region_masks, bme_masks):
+            for b in store:
+                store[b] = np.ascontiguousarray(store[b][:, ::-1])
+        landmarks_px = {k: (cols - 1 - x, y) for k, (x, y) in landmarks_px.items()}
+        axes_px = {k: ((cols - 1 - p[0], p[1]), (cols - 1 - d[0], d[1])) for k, (p, d) in axes_px.items()}
 
     field_mask = _collimation(frame, prof, rng_misc)
     lead, marker_bbox = _marker(frame, prof, spec, rng_misc)
     quanta = _physics.expose(soft, bone, lead, field_mask, sp, prof, rng_noise)
     pixels = _physics.to_display(quanta, sp, prof, field_mask)
-
-    landmarks_px = _landmarks_px(anat, frame, bone_masks, region_masks)
-    axes_px = {k: (tuple(map(float, frame.px(np.asarray(p))[0])), tuple(map(float, frame.px(np.asarray(d))[0])))
-               for k, (p, d) in anat.axes.items()}
     radiograph = Radiograph(
         pixels=pixels, spacing_mm=(sp, sp), spacing_source=SpacingSource.USER,
         laterality=Laterality(spec.laterality), view=View.PA,
