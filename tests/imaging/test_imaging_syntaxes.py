@@ -10,7 +10,10 @@ from wristbme.imaging import read_radiograph
 
 from .dicom_factory import encapsulate_frames, make_dataset, phantom, save
 
-imagecodecs = pytest.importorskip("imagecodecs", reason="imagecodecs encodes the JPEG and HTJ2K test images")
+
+def _codecs():
+    """imagecodecs (libjpeg-turbo, OpenJPH) encodes the JPEG and HTJ2K test images; skip those cases without it."""
+    return pytest.importorskip("imagecodecs", reason="imagecodecs encodes the JPEG and HTJ2K test images")
 
 
 def _pydicom_compress(syntax, **kwargs):
@@ -41,21 +44,21 @@ CASES = [
     ("j2k_lossless_signed", uid.JPEG2000Lossless, 12, True, _pydicom_compress(uid.JPEG2000Lossless), 0),
     ("j2k_lossy", uid.JPEG2000, 12, False, _pydicom_compress(uid.JPEG2000, j2k_psnr=[80]), 40),
     ("jpeg_baseline", uid.JPEGBaseline8Bit, 8, False,
-     _frame_encoder(uid.JPEGBaseline8Bit, lambda a: imagecodecs.jpeg8_encode(a, level=95)), 12),
+     _frame_encoder(uid.JPEGBaseline8Bit, lambda a: _codecs().jpeg8_encode(a, level=95)), 12),
     ("jpeg_extended_12bit", uid.JPEGExtended12Bit, 12, False,
-     _frame_encoder(uid.JPEGExtended12Bit, lambda a: imagecodecs.jpeg8_encode(a, level=95, bitspersample=12)), 200),
+     _frame_encoder(uid.JPEGExtended12Bit, lambda a: _codecs().jpeg8_encode(a, level=95, bitspersample=12)), 200),
     ("jpeg_lossless_p14", uid.JPEGLossless, 12, False,
-     _frame_encoder(uid.JPEGLossless, lambda a: imagecodecs.jpeg8_encode(a, lossless=True, predictor=7,
+     _frame_encoder(uid.JPEGLossless, lambda a: _codecs().jpeg8_encode(a, lossless=True, predictor=7,
                                                                          bitspersample=12)), 0),
     ("jpeg_lossless_sv1", uid.JPEGLosslessSV1, 16, False,
-     _frame_encoder(uid.JPEGLosslessSV1, lambda a: imagecodecs.jpeg8_encode(a, lossless=True, predictor=1,
+     _frame_encoder(uid.JPEGLosslessSV1, lambda a: _codecs().jpeg8_encode(a, lossless=True, predictor=1,
                                                                             bitspersample=16)), 0),
     ("htj2k_lossless", uid.HTJ2KLossless, 16, False,
-     _frame_encoder(uid.HTJ2KLossless, lambda a: imagecodecs.htj2k_encode(a, reversible=True)), 0),
+     _frame_encoder(uid.HTJ2KLossless, lambda a: _codecs().htj2k_encode(a, reversible=True)), 0),
     ("htj2k_lossless_rpcl", uid.HTJ2KLosslessRPCL, 12, False,
-     _frame_encoder(uid.HTJ2KLosslessRPCL, lambda a: imagecodecs.htj2k_encode(a, reversible=True)), 0),
+     _frame_encoder(uid.HTJ2KLosslessRPCL, lambda a: _codecs().htj2k_encode(a, reversible=True)), 0),
     ("htj2k_lossy", uid.HTJ2K, 12, False,
-     _frame_encoder(uid.HTJ2K, lambda a: imagecodecs.htj2k_encode(a, reversible=False, level=0.001)), 200),
+     _frame_encoder(uid.HTJ2K, lambda a: _codecs().htj2k_encode(a, reversible=False, level=0.001)), 200),
 ]
 
 

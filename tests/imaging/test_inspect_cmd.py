@@ -88,3 +88,11 @@ def test_an_unexpected_failure_in_one_file_does_not_stop_the_others(tmp_path, mo
     records = inspect_cmd.inspect_paths([tmp_path])
     assert [(r["path"].rsplit("/", 1)[-1], r["ok"], r["error"]) for r in records] == [
         ("a.dcm", False, "InternalError"), ("b.dcm", True, None)]
+
+
+def test_bad_spacing_option_is_one_error(tmp_path):
+    save(make_dataset(phantom()), tmp_path / "a.dcm")
+    out = subprocess.run([sys.executable, "-m", "wristbme.cli.main", "inspect", str(tmp_path), "--spacing", "-1"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "--spacing must be one positive number" in out.stderr
+    assert "Traceback" not in out.stderr

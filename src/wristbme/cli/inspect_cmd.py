@@ -16,6 +16,7 @@ from pydicom.uid import UID
 from wristbme.cli.context import emit, info, state, stderr_console
 from wristbme.errors import InputError, WristBmeError
 from wristbme.imaging import Radiograph, iter_radiograph_files, read_radiograph
+from wristbme.imaging._header import normalize_spacing_mm
 
 RECORD_FIELDS = ("path", "ok", "error", "message", "rows", "cols", "spacing_mm", "spacing_source", "photometric",
                  "transfer_syntax", "modality", "body_part", "view", "laterality", "format", "qc_flags")
@@ -156,13 +157,14 @@ def register(app: typer.Typer) -> None:
     def inspect(
         ctx: typer.Context,
         paths: list[Path] = typer.Argument(..., help="Files, folders or DICOMDIRs. / ファイル・フォルダ・DICOMDIR"),
-        spacing: float = typer.Option(None, "--spacing", min=0.0, help="Pixel spacing in mm for files that state "
+        spacing: float = typer.Option(None, "--spacing", help="Pixel spacing in mm for files that state "
                                       "none. / 画素間隔 (mm、ファイルに記載がない場合に使用)"),
         frame: int = typer.Option(None, "--frame", min=0, help="0-based frame of multi-frame files. / フレーム番号"),
     ) -> None:
         """Read radiographs and list what was found (one record per file; never stops at a bad file).
         / X線画像を読み込み、ファイルごとに結果を表示します"""
         st = state(ctx)
+        normalize_spacing_mm(spacing, name="--spacing")  # one clear error up front, not one per file
         records = inspect_paths(list(paths), spacing_mm=spacing, frame=frame, lang=st.lang, progress=not st.json,
                                 debug=st.debug)
         if not records:
