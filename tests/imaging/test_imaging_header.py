@@ -92,6 +92,7 @@ def test_laterality_order(tmp_path, attrs, expected):
 @pytest.mark.parametrize(("text", "expected"), [
     ("右手関節 正面", Laterality.RIGHT), ("左手 PA", Laterality.LEFT), ("HAND L", Laterality.LEFT),
     ("L-SPINE", Laterality.UNKNOWN), ("RT WRIST", Laterality.RIGHT), ("DX HAND", Laterality.UNKNOWN),
+    ("BOTH HANDS R/L", Laterality.UNKNOWN), ("両手 正面", Laterality.UNKNOWN),
 ])
 def test_laterality_words(text, expected):
     assert laterality_from_text([text]) is expected

@@ -10,7 +10,8 @@ from pathlib import Path
 from wristbme.errors import ConfigError, InputError
 from wristbme.imaging.radiograph import Laterality, View
 
-_TOKEN = re.compile(r"[A-Za-z]+|[右左]")
+_TOKEN = re.compile(r"[A-Za-z]+|[右左両]")
+_BOTH_WORDS = {"BOTH", "BILATERAL", "BILAT", "両"}
 _RIGHT_WORDS = {"RIGHT", "RT", "RGT", "DEXTER", "DEXTRA"}
 _LEFT_WORDS = {"LEFT", "LT", "LFT", "SINISTER", "SINISTRA"}
 _BODY_WORDS = {"HAND", "HANDS", "WRIST", "WRISTS", "WR", "WRT", "HND", "CARPUS", "FOREARM", "FINGER", "FINGERS"}
@@ -27,7 +28,7 @@ def laterality_from_text(texts: Iterable[str]) -> Laterality:
     """Laterality named in free text (Series/Study Description, Protocol Name ...).
 
     Words RIGHT/LEFT (and RT/LT, DEXTER/SINISTER), the kanji 右/左 anywhere, and a lone ``R``/``L`` only
-    next to a body word (``R HAND``, ``WRIST L``). Text naming both sides gives UNKNOWN.
+    next to a body word (``R HAND``, ``WRIST L``). Text naming both sides, or BOTH/BILATERAL/両, gives UNKNOWN.
 
     >>> laterality_from_text(["XR WRIST 2V RIGHT"]).value, laterality_from_text(["手関節 左"]).value
     ('R', 'L')
@@ -39,6 +40,8 @@ def laterality_from_text(texts: Iterable[str]) -> Laterality:
         if not text:
             continue
         tokens = [tok.upper() for tok in _TOKEN.findall(str(text))]
+        if _BOTH_WORDS & set(tokens):
+            return Laterality.UNKNOWN
         for i, tok in enumerate(tokens):
             if tok in _RIGHT_WORDS or tok == "右":
                 found.add(Laterality.RIGHT)
