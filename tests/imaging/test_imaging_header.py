@@ -83,6 +83,7 @@ def test_bad_sidecar_is_refused_naming_the_sidecar(tmp_path, content):
     (dict(ProtocolName="R HAND 2 VIEWS"), Laterality.RIGHT),
     (dict(StudyDescription="XR HAND BILATERAL LEFT AND RIGHT"), Laterality.UNKNOWN),
     (dict(SeriesDescription="DX CHEST"), Laterality.UNKNOWN),
+    (dict(ImageLaterality="B", SeriesDescription="RIGHT HAND"), Laterality.UNKNOWN),
     ({}, Laterality.UNKNOWN),
 ])
 def test_laterality_order(tmp_path, attrs, expected):

@@ -97,3 +97,17 @@ def test_inspect_reads_every_file_with_no_traceback(dicom_dir):
     for name, expected in REFERENCE.items():
         assert by_name[name]["ok"] is ("error" not in expected), name
         assert by_name[name]["error"] == expected.get("error"), name
+
+
+def test_shared_plain_radiographs_all_read_as_grey(shared_dir):
+    folder = shared_dir / "data" / "radiographs"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/radiographs is absent")
+    from wristbme.imaging import iter_radiograph_files
+
+    files = list(iter_radiograph_files([folder]))
+    assert len(files) >= 20
+    for path in files:
+        r = read_radiograph(path)
+        assert r.source.format in ("PNG", "BMP", "JPEG") and r.pixels.ndim == 2 and r.spacing_mm is None
+        assert r.pixels.max() > r.pixels.min()

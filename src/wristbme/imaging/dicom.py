@@ -418,9 +418,15 @@ def spacing_from_header(ds: Dataset) -> tuple[tuple[float, float] | None, Spacin
 
 
 def laterality_from_header(ds: Dataset) -> Laterality:
-    """ImageLaterality (0020,0062), then Laterality (0020,0060), then words in the descriptions."""
+    """ImageLaterality (0020,0062), then Laterality (0020,0060), then words in the descriptions.
+
+    ``B`` (both) in either attribute is an explicit answer: UNKNOWN, without looking at descriptions.
+    """
     for keyword in ("ImageLaterality", "Laterality"):
-        lat = Laterality.parse(_text(ds, keyword))
+        text = _text(ds, keyword).strip().upper()
+        if text == "B":
+            return Laterality.UNKNOWN
+        lat = Laterality.parse(text)
         if lat is not Laterality.UNKNOWN:
             return lat
     return laterality_from_text(_text(ds, kw) for kw in _DESCRIPTION_KEYWORDS)
