@@ -162,7 +162,7 @@ def forest_plot(rows: list[dict], pooled: dict | None, tr: Callable[..., str], l
             y = 0
             v, lo, hi = pooled["value"], pooled["lo"], pooled["hi"]
             ax.fill([lo, v, hi, v], [y, y + 0.3, y, y - 0.3], color="#c0392b")
-            if pooled.get("pi") and all(np.isfinite(pooled["pi"])):
+            if pooled.get("pi") and all(v is not None and np.isfinite(v) for v in pooled["pi"]):
                 ax.plot(pooled["pi"], [y, y], color="#c0392b", lw=1, ls="--")
             labels.append((y, pooled["label"]))
         if ref_line is not None:

@@ -83,7 +83,8 @@ def _design(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def adjusted_model(frame: pd.DataFrame, *, method: str = "mixed-vb", conf: float = DEFAULT_CONF) -> AdjustedModel:
+def adjusted_model(frame: pd.DataFrame, *, method: str = "mixed-vb", conf: float = DEFAULT_CONF,
+                   seed: int = 0) -> AdjustedModel:
     """Logistic model of MRI BME on the score adjusted for age, sex and disease duration.
 
     Parameters
@@ -100,6 +101,8 @@ def adjusted_model(frame: pd.DataFrame, *, method: str = "mixed-vb", conf: float
         (``C(site)``) and Wald intervals from a cluster-robust covariance by patient (two wrists of one
         patient are not independent).
     conf : float
+    seed : int
+        Seed of the random starting values of the variational fit (the fit is deterministic given it).
 
     Returns
     -------
@@ -140,7 +143,7 @@ def adjusted_model(frame: pd.DataFrame, *, method: str = "mixed-vb", conf: float
         model = BinomialBayesMixedGLM.from_formula(f"y ~ {rhs}", {"site": "0 + C(site)"}, d)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = model.fit_vb()
+            res = model.fit_vb(rng=np.random.default_rng(seed))
         names = list(model.exog_names)
         mean = pd.Series(res.fe_mean, index=names)
         sd = pd.Series(res.fe_sd, index=names)
