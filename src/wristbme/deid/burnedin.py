@@ -51,6 +51,15 @@ def detect_text(pixels: np.ndarray) -> list[TextBox]:
     -------
     list of TextBox
         Empty when no text line is found (or the image is constant).
+
+    Notes
+    -----
+    A glyph candidate is a connected component of pixels within ``EXTREME_FRACTION`` of the minimum or
+    maximum, glyph-sized (height ``MIN_GLYPH_HEIGHT_PX`` .. rows/8, width up to 15 heights for letters
+    that touch), neither a speck nor a solid block, and standing out from its surroundings by at least
+    ``MIN_CONTRAST`` of the value range (text on a label box or on air; not trabecular speckle in bone).
+    Candidates of similar height on one baseline, at most two heights apart, form a line; a line of at
+    least ``MIN_GLYPHS`` glyphs is text.
     """
     arr = np.asarray(pixels)
     if arr.ndim != 2:
@@ -60,38 +69,46 @@ def detect_text(pixels: np.ndarray) -> list[TextBox]:
         return []
     span = hi - lo
     boxes: list[TextBox] = []
-    for polarity, mask in (("high", arr >= hi - EXTREME_FRACTION * span),
-                           ("low", arr <= lo + EXTREME_FRACTION * span)):
-        boxes.extend(_text_lines(mask, polarity))
+    for polarity, mask, value in (("high", arr >= hi - EXTREME_FRACTION * span, hi),
+                                  ("low", arr <= lo + EXTREME_FRACTION * span, lo)):
+        boxes.extend(_text_lines(arr, mask, polarity, value, span))
     return boxes
 
 
-def _text_lines(mask: np.ndarray, polarity: str) -> list[TextBox]:
+MIN_CONTRAST = 0.45
+"""Median of a glyph's surroundings must differ from the glyph's value by this fraction of the range."""
+
+
+def _text_lines(arr: np.ndarray, mask: np.ndarray, polarity: str, value: float, span: float) -> list[TextBox]:
     rows, cols = mask.shape
-    if mask.sum() == 0 or mask.mean() > 0.6:
-        # nearly everything at the extreme: the background itself; look for glyphs in its complement
-        if mask.mean() > 0.6:
-            mask = ~mask
-        else:
-            return []
+    if not mask.any():
+        return []
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if n == 0:
         return []
     max_h = max(MIN_GLYPH_HEIGHT_PX + 1, rows // 8)
-    glyphs = []
+    glyphs: list[tuple[int, int, int, int, int]] = []
     for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None:
             continue
         h = sl[0].stop - sl[0].start
         w = sl[1].stop - sl[1].start
-        if not (MIN_GLYPH_HEIGHT_PX <= h <= max_h and 1 <= w <= 2.5 * h):
+        if not (MIN_GLYPH_HEIGHT_PX <= h <= max_h and 1 <= w <= 15 * h):
             continue
-        area = int((labels[sl] == idx).sum())
+        own = labels[sl] == idx
+        area = int(own.sum())
         fill = area / float(h * w)
-        if area < 8 or fill > 0.95 and w > 3:
-            continue  # specks, and solid blocks (markers' boxes, collimator corners)
-        glyphs.append((sl[0].start, sl[1].start, sl[0].stop, sl[1].stop))
-    if len(glyphs) < MIN_GLYPHS:
+        if area < 8 or (fill > 0.9 and w > 3) or (w > 2.5 * h and not 0.12 <= fill <= 0.85):
+            continue  # specks, solid blocks, lines
+        pad = max(2, h // 3)
+        r0, r1 = max(0, sl[0].start - pad), min(rows, sl[0].stop + pad)
+        c0, c1 = max(0, sl[1].start - pad), min(cols, sl[1].stop + pad)
+        around = arr[r0:r1, c0:c1][~mask[r0:r1, c0:c1]]
+        if around.size < 4 or abs(float(np.median(around)) - value) < MIN_CONTRAST * span:
+            continue  # does not stand out from its surroundings: texture, not text
+        count = max(1, int(round(w / (0.75 * h)))) if w > 1.2 * h else 1
+        glyphs.append((sl[0].start, sl[1].start, sl[0].stop, sl[1].stop, count))
+    if not glyphs:
         return []
     glyphs.sort(key=lambda g: g[1])
     parent = list(range(len(glyphs)))
@@ -102,6 +119,7 @@ def _text_lines(mask: np.ndarray, polarity: str) -> list[TextBox]:
             i = parent[i]
         return i
 
+    max_w = max(g[3] - g[1] for g in glyphs)
     for i, a in enumerate(glyphs):
         ha = a[2] - a[0]
         cya = (a[0] + a[2]) / 2
@@ -109,16 +127,19 @@ def _text_lines(mask: np.ndarray, polarity: str) -> list[TextBox]:
             b = glyphs[j]
             hb = b[2] - b[0]
             h = max(ha, hb)
-            if b[1] - a[3] > 2.0 * h:
+            if b[1] - a[3] > 2.0 * h and b[1] - a[1] > max_w + 2.0 * h:
                 break  # sorted by left edge: later ones are further away
+            if b[1] - a[3] > 2.0 * h:
+                continue
             if abs((b[0] + b[2]) / 2 - cya) <= 0.5 * h and max(ha, hb) <= 2.5 * min(ha, hb):
                 parent[find(j)] = find(i)
-    groups: dict[int, list[tuple[int, int, int, int]]] = {}
+    groups: dict[int, list[tuple[int, int, int, int, int]]] = {}
     for i, g in enumerate(glyphs):
         groups.setdefault(find(i), []).append(g)
     boxes = []
     for members in groups.values():
-        if len(members) < MIN_GLYPHS:
+        n_glyphs = sum(g[4] for g in members)
+        if n_glyphs < MIN_GLYPHS:
             continue
         r0 = min(g[0] for g in members)
         c0 = min(g[1] for g in members)
@@ -126,7 +147,7 @@ def _text_lines(mask: np.ndarray, polarity: str) -> list[TextBox]:
         c1 = max(g[3] for g in members)
         pad = max(2, int(round(0.3 * (r1 - r0))))
         boxes.append(TextBox(max(0, r0 - pad), max(0, c0 - pad), min(rows, r1 + pad), min(cols, c1 + pad),
-                             len(members), polarity))
+                             n_glyphs, polarity))
     return boxes
 
 

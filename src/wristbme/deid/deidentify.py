@@ -13,7 +13,8 @@ size, weight) and no dates kept (every DA/DT/TM attribute is emptied or removed,
    (DCM 113100 Basic profile, 113108 Retain Patient Characteristics, 113101 Clean Pixel Data when text
    was masked) are written;
 5. pixel data are untouched, unless burned-in text is found and ``mask_burned_in`` is set: then the text
-   boxes are blanked and the image is written uncompressed (Explicit VR Little Endian).
+   boxes are filled with the mid-range grey (blank, and not at an extreme value where the detector looks)
+   and the image is written uncompressed (Explicit VR Little Endian).
 """
 
 from __future__ import annotations
@@ -113,14 +114,13 @@ def deidentify(ds: Dataset, *, secret: bytes, pseudonym: str, patient_age_years:
             result.pixel_checked = True
             result.text_boxes = detect_text(pixels)
             if result.text_boxes and mask_burned_in:
-                photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
-                fill = pixels.max() if photometric == "MONOCHROME1" else pixels.min()
+                # mid-range grey: blank, and never at an extreme, so no new glyph-like shape is made
+                fill = (int(pixels.min()) + int(pixels.max())) // 2
                 cleaned = mask_text(pixels, result.text_boxes, fill)
                 out.PixelData = np.ascontiguousarray(cleaned.astype(cleaned.dtype.newbyteorder("<"))).tobytes()
                 out.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
                 out.BitsAllocated = cleaned.dtype.itemsize * 8
-                if "PixelData" in out and out["PixelData"].VR not in ("OB", "OW"):
-                    out["PixelData"].VR = "OW" if out.BitsAllocated > 8 else "OB"
+                out["PixelData"].VR = "OW" if out.BitsAllocated > 8 else "OB"
                 out["PixelData"].is_undefined_length = False
                 result.burned_in = "masked"
             elif result.text_boxes:

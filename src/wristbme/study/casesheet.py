@@ -41,6 +41,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 """Field → accepted headers (normalised). Documented in docs/study.md."""
 
+OPTIONAL_CELLS = ("bme_present",)
+"""Columns that must exist but whose cells may be empty (BME unknown: the reference standard is missing,
+reported as the finding ``missing_grades`` at intake)."""
+
 REQUIRED = ("patient_id", "birth_date", "sex", "onset_date", "xray_date", "mri_date", "mri_side", "bme_present")
 
 ERAS = {"M": (1868, "明治"), "T": (1912, "大正"), "S": (1926, "昭和"), "H": (1989, "平成"), "R": (2019, "令和")}
@@ -284,6 +288,9 @@ def read_case_sheet(path: str | Path) -> CaseSheet:
             errors.append(CellError(sheet_row, names["patient_id"], "empty (a patient ID is required)"))
         for fname, parser in parsers.items():
             raw = cell(columns[fname])
+            if _is_blank(raw) and fname in OPTIONAL_CELLS:
+                values[fname] = None
+                continue
             if _is_blank(raw):
                 errors.append(CellError(sheet_row, names[fname], "empty"))
                 values[fname] = None

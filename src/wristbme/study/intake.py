@@ -333,9 +333,11 @@ def _intake_cases(store: Store, path: Path, site: str, intake_id: int, report: I
             for bone, grade in values["grades"].items():
                 s.add(CaseGrade(subject_id=subject.id, bone=bone.value, grade=grade))
             missing = [b.value for b, g in values["grades"].items() if g is None]
-            if missing:
+            if missing or values["bme_present"] is None:
+                # without BME presence the reference standard is missing: the subject cannot be analysed
+                severity = QcStatus.FAIL if values["bme_present"] is None else QcStatus.WARN
                 s.add(QcFinding(subject_id=subject.id, intake_id=intake_id, code="missing_grades",
-                                severity=QcStatus.WARN.value, detail=", ".join(missing)))
+                                severity=severity.value, detail=", ".join(missing) or "bme_present"))
                 report.findings["missing_grades"] += 1
             site_eligible = row.get("eligible", "").strip()
             if site_eligible in ("0", "1") and (site_eligible == "1") != (not reasons):
@@ -364,8 +366,8 @@ def _parse_case(row: dict[str, str]) -> dict:
     if side not in ("R", "L"):
         raise ValueError("mri_side must be R or L")
     bme = (row.get("bme_present") or "").strip()
-    if bme not in ("0", "1"):
-        raise ValueError("bme_present must be 0 or 1")
+    if bme not in ("0", "1", ""):
+        raise ValueError("bme_present must be 0, 1 or empty")
     grades: dict[Bone, int | None] = {}
     for bone in Bone:
         text = (row.get(f"grade_{bone.value}") or "").strip()
@@ -377,7 +379,7 @@ def _parse_case(row: dict[str, str]) -> dict:
         grades[bone] = int(text)
     return {"age_years": num("age_years"), "sex": sex, "duration_months": num("duration_months"),
             "interval_days": num("interval_days", int), "xray_year": num("xray_year", int), "mri_side": side,
-            "bme_present": bme == "1", "grades": grades}
+            "bme_present": None if bme == "" else bme == "1", "grades": grades}
 
 
 def _withdrawn_keys(store: Store) -> set[str]:
@@ -550,6 +552,8 @@ def finalize_subject(s: Session, subject_id: int, *, intake_id: int | None = Non
         subject.status = SubjectStatus.INCOMPLETE.value
     elif not case.eligible:
         subject.status = SubjectStatus.INELIGIBLE.value
+    elif case.bme_present is None:
+        subject.status = SubjectStatus.INCOMPLETE.value  # finding missing_grades (fail) was added at intake
     elif chosen is None:
         subject.status = SubjectStatus.INCOMPLETE.value
         code = "no_image" if not images else "no_analysed_image"

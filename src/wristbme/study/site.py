@@ -385,7 +385,7 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
     for pid, row in rows_by_pid.items():
         d = derived[pid]
         writer.writerow([pseudonyms[pid], site, d.age_years, row.sex, d.duration_months, d.interval_days,
-                         d.xray_year, row.mri_side, int(bool(row.bme_present)), int(not reasons[pid]),
+                         d.xray_year, row.mri_side, "" if row.bme_present is None else int(row.bme_present), int(not reasons[pid]),
                          ";".join(r.value for r in reasons[pid]), n_images[pid],
                          *("" if row.grades.get(b) is None else row.grades[b] for b in Bone)])
     report.n_cases = len(rows_by_pid)
