@@ -216,3 +216,171 @@ def make_table(rows: Iterable[list], schema) -> pd.DataFrame:
     df = pd.DataFrame(list(rows), columns=cols)
     df.attrs["schema"] = schema.to_dict()
     return df
+
+
+# -- study store ----------------------------------------------------------------------------------
+def _study_job(job: dict) -> dict:
+    """Worker: read one stored image, use its corrected anatomy or locate one, extract, score."""
+    from wristbme.anatomy.io import anatomy_from_json, anatomy_to_json
+    from wristbme.imaging import read_radiograph
+
+    artifact: ModelArtifact = _WORKER["artifact"]
+    lang = _WORKER.get("lang", "en")
+    out = {"image_id": job["image_id"], "ok": False}
+    try:
+        rg = read_radiograph(job["path"])
+        anatomy = anatomy_from_json(job["anatomy"]) if job.get("anatomy") else None
+        scored = score_radiograph(rg, artifact, anatomy=anatomy, site=job.get("site"))
+        out.update(ok=True, score=scored.score, anatomy=None if job.get("anatomy") else anatomy_to_json(scored.anatomy),
+                   anatomy_method=scored.anatomy.method,
+                   features={"schema_hash": scored.features.schema.hash,
+                             "values": {b.value: v.tolist() for b, v in scored.features.values.items()},
+                             "exclusions": {b.value: r for b, r in scored.features.exclusions.items()},
+                             "qc_flags": list(scored.features.qc_flags)})
+        if _WORKER.get("overlay_dir"):
+            from wristbme.i18n import t
+
+            label = t("engine.demo_label", lang) if artifact.synthetic else None
+            path = Path(job["derived_dir"]) / f"overlay_{artifact.model_id}.png"
+            out["overlay"] = str(render_scores_overlay(rg, scored.anatomy, scored.score, path, label=label,
+                                                       lang=lang))
+    except WristBmeError as exc:
+        out.update(error=type(exc).__name__, message=exc.render(lang))
+    return out
+
+
+def _store_jobs(store, *, corrected_only: bool = True) -> list[dict]:
+    from wristbme.study.service import latest_anatomy, list_analysis_images
+
+    jobs = []
+    with store.session() as s, s.begin():
+        for img in list_analysis_images(s):
+            an = latest_anatomy(s, image_id=img.id)
+            jobs.append({"image_id": img.id, "path": str(store.image_file(img)), "site": img.subject.site_code,
+                         "subject": img.subject.pseudonym,
+                         "anatomy": an.data if an is not None and (an.corrected or not corrected_only) else None,
+                         "derived_dir": str(store.derived_dir(img.id))})
+    return jobs
+
+
+def score_study(store, artifact: ModelArtifact, workers: int | None = None, *, overlays: bool = True,
+                lang: str = "en", progress: bool = True, operator: str | None = None) -> dict:
+    """Score every analysed image of a study store and record a *new* score run (older runs are kept).
+
+    Corrected anatomies (from the review UI) are used as they are; other images are located afresh and
+    the located anatomy is stored when the image has none. Bones that cannot be scored are not stored as
+    scores; their reasons go into the run's feature cache. Returns ``{"run_id", "n_images", "n_scored",
+    "n_failed", "model_id", "failures": [{"image_id", "error"}]}``.
+    """
+    from wristbme.i18n import t
+    from wristbme.study.service import (
+        ScoreRow,
+        latest_anatomy,
+        record_anatomy,
+        record_features,
+        record_score_run,
+    )
+
+    jobs = _store_jobs(store)
+    workers = default_workers() if workers is None else max(1, int(workers))
+    init = (artifact, None, "store" if overlays else None, lang)
+    results = _run_pool(jobs, _study_job, _init_worker, init, workers, progress, "engine.progress.score", lang)
+    label = t("engine.demo_label", "en") if artifact.synthetic else None
+    failures = []
+    n_scored = 0
+    with store.session() as s, s.begin():
+        run = record_score_run(s, model_id=artifact.model_id, model_version=artifact.software_version,
+                               params={"schema_hash": artifact.schema_hash, "spacing_mm": artifact.spacing_mm,
+                                       "synthetic": artifact.synthetic, "n_images": len(jobs)},
+                               operator=operator, label=label[:100] if label else None)
+        for res in results:
+            if not res["ok"]:
+                failures.append({"image_id": res["image_id"], "error": res.get("error"),
+                                 "message": res.get("message")})
+                continue
+            sc: BmeScore = res["score"]
+            rows = [ScoreRow(res["image_id"], b.value, v / 100.0, v) for b, v in sc.bones.items() if v is not None]
+            if sc.wrist is not None:
+                rows.append(ScoreRow(res["image_id"], "wrist", sc.wrist / 100.0, sc.wrist))
+                n_scored += 1
+            from wristbme.study.service import add_scores
+
+            add_scores(s, run_id=run.id, scores=rows)
+            data = dict(res["features"])
+            data.update(reasons={b.value: r for b, r in sc.reasons.items()}, wrist_reason=sc.wrist_reason,
+                        notes=list(sc.notes), overlay=res.get("overlay"))
+            record_features(s, run_id=run.id, image_id=res["image_id"], data=data)
+            if res.get("anatomy") is not None and latest_anatomy(s, image_id=res["image_id"]) is None:
+                record_anatomy(s, image_id=res["image_id"], data=res["anatomy"], method=res["anatomy_method"])
+        run_id = run.id
+    return {"run_id": run_id, "n_images": len(jobs), "n_scored": n_scored, "n_failed": len(failures),
+            "model_id": artifact.model_id, "failures": failures}
+
+
+def _features_job(job: dict) -> dict:
+    from wristbme.anatomy.io import anatomy_from_json
+    from wristbme.imaging import read_radiograph
+
+    try:
+        rg = read_radiograph(job["path"])
+        anatomy = anatomy_from_json(job["anatomy"]) if job.get("anatomy") else locate_anatomy(rg)
+        f = extract(rg, anatomy, spacing_mm=_WORKER["spacing_mm"])
+        return {"image_id": job["image_id"], "ok": True,
+                "values": {b.value: v.tolist() for b, v in f.values.items()},
+                "exclusions": {b.value: r for b, r in f.exclusions.items()}}
+    except WristBmeError as exc:
+        return {"image_id": job["image_id"], "ok": False, "error": type(exc).__name__}
+
+
+def _init_features(spacing_mm: float) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER.update(spacing_mm=spacing_mm)
+
+
+def features_table_from_store(store, *, spacing_mm: float | None = None, workers: int | None = None,
+                              progress: bool = True, lang: str = "en") -> pd.DataFrame:
+    """The training table of a study: one row per analysed image × bone with its MRI BME grade and site.
+
+    Features come from the newest cached feature set of each image whose schema matches the analysis
+    spacing; images without one are processed now (stored corrected anatomy, else located). Bones with no
+    MRI grade are dropped. Rows carry pseudonyms only.
+    """
+    from sqlalchemy import select
+
+    from wristbme.features.schema import DEFAULT_SPACING_MM, feature_schema
+    from wristbme.study.models import CaseGrade, FeatureSet
+
+    schema = feature_schema(spacing_mm or DEFAULT_SPACING_MM)
+    jobs = _store_jobs(store, corrected_only=False)
+    cached: dict[int, dict] = {}
+    grades: dict[str, dict[str, int]] = {}
+    with store.session() as s, s.begin():
+        for job in jobs:
+            fs = s.scalars(select(FeatureSet).where(FeatureSet.image_id == job["image_id"])
+                           .order_by(FeatureSet.id.desc())).all()
+            for row in fs:
+                if row.data.get("schema_hash") == schema.hash:
+                    cached[job["image_id"]] = row.data
+                    break
+        for g in s.scalars(select(CaseGrade)):
+            if g.grade is not None:
+                grades.setdefault(g.subject.pseudonym, {})[g.bone] = int(g.grade)
+    todo = [j for j in jobs if j["image_id"] not in cached]
+    workers = default_workers() if workers is None else max(1, int(workers))
+    for res in _run_pool(todo, _features_job, _init_features, (schema.spacing_mm,), workers, progress,
+                         "engine.progress.features", lang):
+        if res["ok"]:
+            cached[res["image_id"]] = res
+    rows = []
+    for job in jobs:
+        data = cached.get(job["image_id"])
+        if data is None:
+            continue
+        g = grades.get(job["subject"], {})
+        for bone in RAMRIS_BONES:
+            vec = data["values"].get(bone.value)
+            if vec is None or bone.value not in g:
+                continue
+            rows.append([str(job["image_id"]), job["subject"], job["site"], bone.value, g[bone.value],
+                         data.get("exclusions", {}).get(bone.value, ""), *vec])
+    return make_table(rows, schema)

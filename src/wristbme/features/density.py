@@ -27,7 +27,7 @@ class Normalisation:
     """``"reference_region"`` or ``"bone_regions"`` (fallback when the anatomy has no reference region)."""
 
     def apply(self, image: np.ndarray) -> np.ndarray:
-        return ((image - self.soft_tissue) / (self.reference - self.soft_tissue)).astype(np.float32)
+        return (image.astype(np.float64) - self.soft_tissue) / (self.reference - self.soft_tissue)
 
 
 SOFT_BAND_MM = (1.5, 4.0)

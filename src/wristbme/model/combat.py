@@ -9,7 +9,7 @@ doi:10.1093/biostatistics/kxj037; Fortin et al. 2018) and, fitted on a training 
 keeping each sample's covariate effect.
 
 A site not seen in training gets its own location/scale estimated from the rows given to ``transform``
-(no labels used), shrunk with the average training priors; ``unseen_sites`` names them.
+(no labels used) with ComBat's usual per-site empirical-Bayes priors; ``unseen_sites`` names them.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class ComBat:
         if np.any(n_per < 2):
             from wristbme.errors import ModelError
 
-            small = [s for s, c in zip(levels_site, n_per, strict=True) if c < 2]
+            small = [str(s) for s, c in zip(levels_site, n_per, strict=True) if c < 2]
             raise ModelError(f"ComBat: sites {small} have fewer than 2 rows; drop them or train without --combat")
         grand = (n_per / n) @ beta[:k]
         resid = Y - design @ beta
@@ -120,7 +120,11 @@ class ComBat:
                 g, d = self.gamma_star[j], self.delta_star[j]
             else:
                 unseen.append(site)
-                g, d = _eb(s[rows], *mean_prior)
+                sr = s[rows]
+                if sr.shape[0] >= 2:  # ComBat's own rule: priors from this site's features
+                    g, d = _eb(sr, *_priors(sr.mean(axis=0), sr.var(axis=0, ddof=1)))
+                else:
+                    g, d = _eb(sr, *mean_prior)
             out[rows] = (s[rows] - g) / np.sqrt(d)
         self.unseen_sites = tuple(unseen)
         return out * np.sqrt(self.var_pooled) + stand_mean

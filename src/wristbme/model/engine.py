@@ -143,8 +143,11 @@ class Engine:
     def bone_logits(self, X, bones, image_ids, sites=None) -> np.ndarray:
         """Calibrated bone logits (log-odds of BME in that bone) for rows ``X`` (n, n_features) of the
         images ``image_ids`` (all scored bones of an image must be given together)."""
+        from threadpoolctl import threadpool_limits
+
         Z = self._prepare(X, bones, image_ids, sites)
-        d = _decision(self.classifier, Z)
+        with threadpool_limits(limits=1):
+            d = _decision(self.classifier, Z)
         a, b = self.platt
         return a * d + b
 
@@ -184,7 +187,11 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     splits = grouped_splits(y, groups, INNER_FOLDS, seed)
     best, best_auc, best_oof = None, -np.inf, None
     inner_auc = {}
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    # one thread per fit: OpenMP oversubscription makes boosting orders of magnitude slower on shared cores,
+    # and parallelism belongs to the process pool
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for params in grid:
             oof = np.zeros(len(y))
