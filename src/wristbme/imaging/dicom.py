@@ -28,6 +28,7 @@ from wristbme.errors import (
     InputError,
     NotAnImageError,
     UnsupportedImageError,
+    WristBmeError,
 )
 from wristbme.imaging import _decoders, _processing
 from wristbme.imaging._header import laterality_from_text, view_from_text
@@ -110,9 +111,15 @@ def load_dataset(path: Path, *, stop_before_pixels: bool = False) -> tuple[Datas
     ds: Dataset
     with quiet_pydicom() as caught:
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
-        except InvalidDicomError:
-            ds = _read_without_meta(path, flags, stop_before_pixels)
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+            except InvalidDicomError:
+                ds = _read_without_meta(path, flags, stop_before_pixels)
+            # pydicom converts element values lazily; convert them all now so that a damaged value is
+            # reported here, as an unreadable header, and not later as an arbitrary exception.
+            ds.walk(lambda _ds, _elem: None)
+        except WristBmeError:
+            raise
         except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the header is unreadable
             raise CorruptImageError.localized("imaging.header_unreadable", path=path,
                                               reason=_reason(exc)) from None
@@ -287,7 +294,9 @@ def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> 
     with quiet_pydicom():
         try:
             arr, _meta = decoder.as_array(ds, index=index)
-        except Exception as exc:  # noqa: BLE001 - the decoder boundary: any failure means undecodable data
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - decoder boundary; Rust decoders panic with a BaseException
             raise CorruptImageError.localized("imaging.decode_failed", path=path,
                                               name=_decoders.syntax_name(header.transfer_syntax),
                                               reason=_reason(exc)) from None
