@@ -2,8 +2,8 @@
 
 The server is uvicorn on 127.0.0.1 on a free port, in a thread, over a small study whose first case is a
 2000 x 2500 synthetic radiograph (``wristbme.synth``) with the anatomy located by ``wristbme.anatomy``.
-Re-scoring uses the real pipeline and shipped demo model when present, otherwise the test engine of
-``webstudy.FakeEngineServices`` (the test prints which).
+Re-scoring uses the real pipeline with the shipped demo model (or ``$WRISTBME_WEB_TEST_MODEL``) when
+present, otherwise the test engine of ``webstudy.FakeEngineServices`` (the test prints which).
 
 Enable: ``apt-get install -y chromium`` (never download browsers). Screenshots go to
 ``$WRISTBME_WEB_SHOTS`` (default: the test's temporary folder).
@@ -43,21 +43,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _real_engine_available() -> bool:
-    try:
-        from wristbme.model.artifact import load_demo
-        from wristbme.pipeline import score_radiograph  # noqa: F401
-
-        load_demo()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means: use the test engine
-        return False
-
-
 @pytest.fixture(scope="module")
 def big_study(tmp_path_factory):
     _skip_without_chromium()
-    from webstudy import build_study
+    from webstudy import build_study, model_under_test
 
     from wristbme.anatomy import anatomy_to_json, locate
     from wristbme.study.models import AnatomyResult, Image
@@ -66,14 +55,16 @@ def big_study(tmp_path_factory):
     phantom = render_phantom(HandSpec(laterality="R", field="full", spacing_mm=0.1), seed=3)
     pixels = phantom.radiograph.pixels
     assert pixels.shape == (2500, 2000)
-    study = build_study(tmp_path_factory.mktemp("browser") / "study", pixels=pixels)
+    model_path = model_under_test()
+    study = build_study(tmp_path_factory.mktemp("browser") / "study", pixels=pixels, spacing_mm=0.1,
+                        model_path=model_path)
+    study.model_path = model_path
     anatomy = locate(phantom.radiograph)
     from wristbme.study.store import open_store
 
     with open_store(study.root) as store, store.session() as s, s.begin():
         image = s.get(Image, study.image_ids["S01-0001"])
-        assert (image.rows, image.cols) == (2500, 2000)
-        image.spacing_row_mm = image.spacing_col_mm = 0.1
+        assert (image.rows, image.cols) == (2500, 2000) and image.spacing_mm == (0.1, 0.1)
         s.add(AnatomyResult(image_id=image.id, data=anatomy_to_json(anatomy), method=anatomy.method))
     return study
 
@@ -87,9 +78,9 @@ def server(big_study):
     from wristbme.web.config import WebSettings
     from wristbme.web.services import StudyServices
 
-    real = _real_engine_available()
+    real = big_study.model_path is not None
     cls = StudyServices if real else type("TestServices", (FakeEngineServices, StudyServices), {})
-    print(f"\nre-scoring engine in the browser test: {'real pipeline + demo model' if real else 'test engine'}")
+    print(f"\nre-scoring engine in the browser test: {f'real pipeline + {big_study.model_path}' if real else 'test engine'}")
     port = _free_port()
     settings = WebSettings(study_dir=big_study.root, host="127.0.0.1", port=port, local_user="e2e-operator")
     app = create_app(settings, services=cls(settings))

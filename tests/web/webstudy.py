@@ -101,7 +101,8 @@ SUBJECTS = [
 
 
 def build_study(root: Path, shape: tuple[int, int] = (250, 200), spacing_mm: float = 0.2,
-                pixels: np.ndarray | None = None) -> StudyFixture:
+                pixels: np.ndarray | None = None, model_path: Path | None = None) -> StudyFixture:
+    """The study; ``model_path`` is recorded on the baseline score run (the model a correction re-scores with)."""
     from argon2 import PasswordHasher
 
     from wristbme.anatomy import anatomy_to_json
@@ -159,7 +160,8 @@ def build_study(root: Path, shape: tuple[int, int] = (250, 200), spacing_mm: flo
                                 scores.append(ScoreRow(img.id, bone.value, val / 100, val))
                     else:
                         extra_id = img.id
-            record_score_run(s, model_id="test-model", model_version="0", scores=scores, label="baseline")
+            record_score_run(s, model_id="test-model", model_version="0", scores=scores, label="baseline",
+                             params={"model_path": str(model_path)} if model_path else {})
             # cheap argon2 parameters keep the tests fast; verification reads them from the hash itself
             cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
             for name, password in PASSWORDS.items():
@@ -193,8 +195,18 @@ class FakeEngineServices:
         anatomy = replace(base, landmarks=landmarks, regions=regions, method="fake+corrected")
         wrist = float(np.clip(50 + (np.mean(shift) if shift else 0.0), 0, 100))
         scores = {"wrist": wrist, **{b.value: 30.0 for b in Bone}}
-        return anatomy, scores, "fake-model", "1"
+        return anatomy, scores, "fake-model", "1", []
 
+
+
+def model_under_test() -> Path | None:
+    """``$WRISTBME_WEB_TEST_MODEL`` when set, else the shipped demo model; None when neither exists."""
+    import os
+
+    from wristbme.model.artifact import DEMO_MODEL_PATH
+
+    path = Path(os.environ.get("WRISTBME_WEB_TEST_MODEL") or DEMO_MODEL_PATH)
+    return path if path.is_file() else None
 
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')

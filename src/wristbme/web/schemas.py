@@ -163,6 +163,8 @@ class ImageDetail:
     audit: list[AuditEntry]
     preview_scale: float
     """Preview width / full width."""
+    score_notes: tuple[str, ...] = ()
+    """Why regions (or the wrist) were not scored, from the re-scoring just done (empty otherwise)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import math
 import os
 import threading
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -363,8 +364,8 @@ class StudyServices:
         radiograph = self._read(source)
         base = _anatomy_from_json(current_data) if current_data else None
         edits_mm = _edits_to_mm(request, base, radiograph)
-        anatomy, by_region, model_id, model_version = self._rescore(radiograph, edits_mm, base,
-                                                                    image_id=int(image_id), site=site)
+        anatomy, by_region, model_id, model_version, notes = self._rescore(radiograph, edits_mm, base,
+                                                                           image_id=int(image_id), site=site)
         scores = [ScoreRow(int(image_id), region, min(1.0, max(0.0, value / 100.0)), min(100.0, max(0.0, value)))
                   for region, value in by_region.items()]
         with self.session() as s, s.begin():
@@ -379,13 +380,15 @@ class StudyServices:
                                      "subject_key": subject_key,
                                      "landmarks_moved": sorted(request.landmarks),
                                      "regions_replaced": sorted(request.regions),
-                                     "wrist_score": round(by_region[WRIST], 2) if WRIST in by_region else None},
+                                     "wrist_score": round(by_region[WRIST], 2) if WRIST in by_region else None,
+                                     "not_scored": list(notes)},
                   actor=user.name)
-        return self.image_detail(image_id)
+        return replace(self.image_detail(image_id), score_notes=tuple(notes))
 
     def _rescore(self, radiograph: Any, edits_mm: dict[str, Any], base: Any | None, *, image_id: int = 0,
-                 site: str | None = None) -> tuple[Any, dict[str, float], str, str]:
-        """Re-locate with the edits and score; returns (anatomy, {region: score 0–100}, model id, version).
+                 site: str | None = None) -> tuple[Any, dict[str, float], str, str, list[str]]:
+        """Re-locate with the edits and score; returns (anatomy, {region: score 0–100}, model id, version,
+        notes on what was not scored).
 
         The model is the one that scored the image last when its file is known (``params.model_path`` of
         that run), else the shipped demonstration model.
@@ -601,8 +604,8 @@ def _edits_to_mm(request: v.CorrectionRequest, base: Any | None, radiograph: Any
             "regions": {k: [[x * sx, y * sy] for x, y in pts] for k, pts in request.regions.items()}}
 
 
-def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str]:
-    """``pipeline.ScoredImage`` → (anatomy, {region: score 0–100}, model id, model version).
+def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str, list[str]]:
+    """``pipeline.ScoredImage`` → (anatomy, {region: score 0–100}, model id, model version, notes).
 
     Bones the model did not score (``None``, with a reason in the score) are left out; so is the wrist
     when too few bones were scored.
@@ -611,10 +614,13 @@ def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str]:
     by_region = {Bone.parse(b).value: float(value) for b, value in score.bones.items() if value is not None}
     if score.wrist is not None:
         by_region[WRIST] = float(score.wrist)
+    notes = [f"{Bone.parse(b).value}: {reason}" for b, reason in score.reasons.items()]
+    if score.wrist is None:
+        notes.insert(0, f"wrist: {score.wrist_reason or 'not scored'}")
     if not by_region:
         raise ModelError("the model scored no bone of the corrected image",
                          hint="check the regions' QC flags; flagged regions are not scored")
-    return result.anatomy, by_region, str(score.model_id), str(score.model_version)
+    return result.anatomy, by_region, str(score.model_id), str(score.model_version), notes
 
 
 __all__ = ["StudyServices", "anatomy_pixels", "StoreError"]

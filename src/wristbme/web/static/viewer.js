@@ -314,7 +314,8 @@
       if (!res.ok) { say(T["web.viewer.save_failed"] + " " + (res.j.message || "")); updatePending(); return; }
       applyDetail(res.j);
       var w = res.j.scores && res.j.scores.by_region && res.j.scores.by_region.wrist;
-      say(T["web.viewer.saved"] + " " + (w != null ? w.toFixed(1) : "–"));
+      var notes = (res.j.score_notes || []).join("; ");
+      say(T["web.viewer.saved"] + " " + (w != null ? w.toFixed(1) : "–") + (notes ? " (" + T["web.viewer.not_scored"] + " " + notes + ")" : ""));
     }).catch(function (e) { say(T["web.viewer.save_failed"] + " " + e); updatePending(); });
   }
 
