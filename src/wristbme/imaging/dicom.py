@@ -277,8 +277,12 @@ def _check_decoder(header: PixelHeader, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- decoding
-def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> np.ndarray:
-    """Stored values of one frame: (rows, cols) or (rows, cols, samples), sign-extended and masked."""
+def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path,
+            flags: list[str] | None = None) -> np.ndarray:
+    """Stored values of one frame: (rows, cols) or (rows, cols, samples), sign-extended and masked.
+
+    ``flags`` receives ``decoded_by_imagecodecs_fallback`` when the fallback decoder was used.
+    """
     if header.transfer_syntax in _decoders.NATIVE_SYNTAXES:
         actual = len(ds.PixelData)
         if actual < header.declared_bytes:
@@ -297,6 +301,12 @@ def _decode(ds: Dataset, header: PixelHeader, frame: int | None, path: Path) -> 
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - decoder boundary; Rust decoders panic with a BaseException
+            fallback = _decoders.fallback_decode(ds, header.transfer_syntax, header.frames, index or 0,
+                                                 (header.rows, header.cols), header.bits_stored, header.signed)
+            if fallback is not None:
+                if flags is not None:
+                    flags.append("decoded_by_imagecodecs_fallback")
+                return fallback
             raise CorruptImageError.localized("imaging.decode_failed", path=path,
                                               name=_decoders.syntax_name(header.transfer_syntax),
                                               reason=_reason(exc)) from None
@@ -493,7 +503,7 @@ def _read_dicom(path: Path, spacing_mm: tuple[float, float] | None, frame: int |
     _check_decoder(header, path)
     lossy = header.transfer_syntax in LOSSY_SYNTAXES or _text(ds, "LossyImageCompression").strip() == "01"
 
-    stored = _decode(ds, header, frame, path)
+    stored = _decode(ds, header, frame, path, flags)
     stored, photometric, grey_flags = _grey(stored, header, lossy, path)
     flags += grey_flags
 
