@@ -445,7 +445,7 @@ def _intake_image(store: Store, path: Path, rel: str, sha: str, site: str, intak
     if body and body not in HAND_WRIST:
         refuse(Refusal.NOT_HAND_WRIST, f"BodyPartExamined is {body}, expected HAND or WRIST", subject_id)
         return
-    staged = store.stage(data)
+    staged = store.stage(data, sha256=sha)  # only files with no identifier in the header get here
     try:
         try:
             rg = read_radiograph(staged.tmp_path)

@@ -132,10 +132,10 @@ class Store:
         return hmac.new(self.secret, pseudonym.strip().upper().encode(), hashlib.sha256).hexdigest()
 
     # -- files in step with transactions ------------------------------------------------------------------
-    def stage(self, data: bytes) -> StagedFile:
-        """Write ``data`` to the staging folder, fsync it and hash it."""
+    def stage(self, data: bytes, *, sha256: str | None = None) -> StagedFile:
+        """Write ``data`` to the staging folder, fsync it and hash it (``sha256``: already computed)."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        sha = hashlib.sha256(data).hexdigest()
+        sha = sha256 or hashlib.sha256(data).hexdigest()
         tmp = self.staging_dir / f"{sha}.{secrets.token_hex(4)}.part"
         with open(tmp, "wb") as fh:
             fh.write(data)
