@@ -48,11 +48,10 @@ NON_IMAGE_SOP_CLASSES: tuple[tuple[str, str], ...] = (
     ("1.2.840.10008.5.1.4.1.1.91.", "Content Assessment Results"),
 )
 
-#: Transfer syntaxes whose pixel data are lossy by definition.
-LOSSY_SYNTAXES = frozenset({
-    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.4.203",
-})
+#: Transfer syntaxes whose pixel data are lossy by definition (DCT JPEG).
+LOSSY_SYNTAXES = frozenset({"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"})
+#: Transfer syntaxes that allow lossy coding: lossy unless Lossy Image Compression (0028,2110) says "00".
+MAYBE_LOSSY_SYNTAXES = frozenset({"1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.203"})
 
 _DESCRIPTION_KEYWORDS = ("SeriesDescription", "StudyDescription", "ProtocolName", "PerformedProcedureStepDescription",
                          "AcquisitionDeviceProcessingDescription", "ImageComments")
@@ -501,7 +500,9 @@ def _read_dicom(path: Path, spacing_mm: tuple[float, float] | None, frame: int |
     if frame is not None and not 0 <= frame < header.frames:
         raise InputError.localized("imaging.frame_out_of_range", path=path, frame=frame, frames=header.frames)
     _check_decoder(header, path)
-    lossy = header.transfer_syntax in LOSSY_SYNTAXES or _text(ds, "LossyImageCompression").strip() == "01"
+    lossy_attr = _text(ds, "LossyImageCompression").strip()
+    lossy = (header.transfer_syntax in LOSSY_SYNTAXES or lossy_attr == "01"
+             or (header.transfer_syntax in MAYBE_LOSSY_SYNTAXES and lossy_attr != "00"))
 
     stored = _decode(ds, header, frame, path, flags)
     stored, photometric, grey_flags = _grey(stored, header, lossy, path)
