@@ -5,9 +5,10 @@
 - ``wrists``: one row per analysed wrist (eligible subject, analysed image not QC-failed) with the contract's
   columns (``pseudonym, site, laterality`` as ``left``/``right``, ``age_years, sex, duration_months,
   interval_days, bme_present, grade_<bone>``) plus ``image_id`` and ``xray_year``;
-- ``scores``: the contract's columns. ``kind``: on the analysed image, the newest run labelled ``primary``
-  (or unlabelled) gives ``primary``, older ones ``rerun``, runs labelled ``reencode``/``operator``/``rerun``
-  keep their label; on another image of the same wrist, ``retest`` (or the run's ``operator`` label);
+- ``scores``: the contract's columns. ``kind``: runs labelled ``reencode``, ``operator``, ``rerun`` or
+  ``retest`` are repeats and keep their label; any other run (unlabelled, ``primary``, or a free label such
+  as the synthetic-data note) is a primary run. On the analysed image the newest primary run gives
+  ``primary``, older ones ``rerun``; on another image of the same wrist, ``retest`` (or ``operator``);
 - ``flow``: STARD counts of patients per site and stage (``received, ineligible, opted_out, withdrawn,
   qc_failed, analysed``; ``reason`` for ineligible = first eligibility reason code, for qc_failed = the
   finding code); received is the sum of the other stages;
@@ -96,8 +97,10 @@ def analysis_tables(session: Session) -> dict[str, pd.DataFrame]:
 
     # scores
     runs = {r.id: r for r in session.scalars(select(ScoreRun))}
-    primary_runs = sorted((r for r in runs.values() if (r.label or "primary") == "primary"),
-                          key=lambda r: (r.created_at, r.id))
+    def is_primary(r: ScoreRun) -> bool:
+        return (r.label or "primary").lower() not in REPEAT_KINDS
+
+    primary_runs = sorted((r for r in runs.values() if is_primary(r)), key=lambda r: (r.created_at, r.id))
     newest_primary = primary_runs[-1].id if primary_runs else None
     by_image = {img.id: img for img in images}
     score_rows = []
@@ -111,10 +114,10 @@ def analysis_tables(session: Session) -> dict[str, pd.DataFrame]:
         run = runs[sc.run_id]
         label = (run.label or "primary").lower()
         if img.id == wrist_img.id:
-            if label == "primary":
+            if is_primary(run):
                 kind = "primary" if run.id == newest_primary else "rerun"
             else:
-                kind = label if label in REPEAT_KINDS else "rerun"
+                kind = label
         else:
             kind = "operator" if label == "operator" else "retest"
         sub = subjects[img.subject_id]

@@ -117,9 +117,9 @@ def record_score_run(session: Session, *, model_id: str, model_version: str, par
                    operator=operator, label=label)
     session.add(run)
     session.flush()
-    add_scores(session, run_id=run.id, scores=scores)
+    n = add_scores(session, run_id=run.id, scores=scores)
     audit(session, "score.run", {"run_id": run.id, "model_id": model_id, "model_version": model_version,
-                                 "n_scores": len(run.scores), "label": label}, actor=operator)
+                                 "n_scores": n, "label": label}, actor=operator)
     return run
 
 
@@ -138,8 +138,8 @@ def add_scores(session: Session, *, run_id: int, scores: Iterable[ScoreRow]) -> 
         if row.image_id not in known:
             get_image(session, row.image_id)
             known.add(row.image_id)
-        run.scores.append(Score(image_id=int(row.image_id), region=_region(row.region),
-                                probability=float(row.probability), score=float(row.score)))
+        session.add(Score(run_id=run_id, image_id=int(row.image_id), region=_region(row.region),
+                          probability=float(row.probability), score=float(row.score)))
         n += 1
     session.flush()
     return n
