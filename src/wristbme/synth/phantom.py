@@ -423,6 +423,8 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
     for name, pos, rad in spec.ra_changes.erosions:
         erosions.setdefault(name, []).append((pos, rad))
     e = float(spec.effect_size)
+    mirror = spec.laterality == "L"
+    region_local: dict[Bone, tuple[tuple[int, int, int, int], np.ndarray]] = {}
 
     for shape in anat.bones:
         poly = frame.px(shape.outline_mm)
@@ -493,11 +495,12 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
                 smooth *= np.float32(0.8 / max(float(smooth.std()), 1e-6))
                 tex = tex + mix * (smooth - tex)
                 density *= np.clip(1.0 - np.float32(BME_DENSITY_LOSS * e) * w, 0.3, 1.0)
-            _paste(bone_masks, b, mask, box, (rows, cols))
-            _paste(region_masks, b, region, box, (rows, cols))
-            _paste(bme_masks, b, affected, box, (rows, cols))
+            _paste(bone_masks, b, mask, box, (rows, cols), mirror)
+            _paste(region_masks, b, region, box, (rows, cols), mirror)
+            _paste(bme_masks, b, affected, box, (rows, cols), mirror)
+            region_local[b] = (box, region)
         elif b is not None:  # hamate hook joins the hamate's bone mask
-            _paste(bone_masks, b, mask, box, (rows, cols))
+            _paste(bone_masks, b, mask, box, (rows, cols), mirror)
 
         trab = np.maximum(density * (1.0 + np.float32(TRABECULAR_CONTRAST) * tex), 0.0)
         areal = cort + inner * trab
@@ -512,15 +515,12 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
         for store in (bone_masks, region_masks, bme_masks):
             store.setdefault(b, np.zeros((rows, cols), dtype=bool))
         bme_fraction.setdefault(b, 0.0)
-    landmarks_px = _landmarks_px(anat, frame, bone_masks, region_masks)
+    landmarks_px = _landmarks_px(anat, frame, region_local)
     axes_px = {k: (tuple(map(float, frame.px(np.asarray(p))[0])), tuple(map(float, frame.px(np.asarray(d))[0])))
                for k, (p, d) in anat.axes.items()}
-    if spec.laterality == "L":  # the mirror image of the right hand, pixel for pixel
+    if mirror:  # the mirror image of the right hand, pixel for pixel (masks were pasted mirrored)
         bone = np.ascontiguousarray(bone[:, ::-1])
         soft = np.ascontiguousarray(soft[:, ::-1])
-        for store in (bone_masks, region_masks, bme_masks):
-            for b in store:
-                store[b] = np.ascontiguousarray(store[b][:, ::-1])
         landmarks_px = {k: (cols - 1 - x, y) for k, (x, y) in landmarks_px.items()}
         axes_px = {k: ((cols - 1 - p[0], p[1]), (cols - 1 - d[0], d[1])) for k, (p, d) in axes_px.items()}
 
@@ -541,8 +541,11 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
 
 
 def _paste(store: dict[Bone, np.ndarray], bone: Bone, sub: np.ndarray, box: tuple[int, int, int, int],
-           shape: tuple[int, int]) -> None:
+           shape: tuple[int, int], mirror: bool = False) -> None:
     r0, r1, c0, c1 = box
+    if mirror:
+        c0, c1 = shape[1] - c1, shape[1] - c0
+        sub = sub[:, ::-1]
     if bone not in store:
         store[bone] = np.zeros(shape, dtype=bool)
     store[bone][r0:r1, c0:c1] |= sub
@@ -604,8 +607,10 @@ def _marker(frame: _Frame, prof: SiteProfile, spec: HandSpec, rng: np.random.Gen
     return lead, (c0, r0, c0 + w, r0 + h)
 
 
-def _landmarks_px(anat: _shapes.Anatomy, frame: _Frame, bone_masks: dict[Bone, np.ndarray],
-                  region_masks: dict[Bone, np.ndarray]) -> dict[str, tuple[float, float]]:
+def _landmarks_px(anat: _shapes.Anatomy, frame: _Frame,
+                  region_local: dict[Bone, tuple[tuple[int, int, int, int], np.ndarray]]
+                  ) -> dict[str, tuple[float, float]]:
+    """Landmarks in the (unmirrored) image frame; centres from the regions' bounding-box crops."""
     from wristbme.anatomy.types import LANDMARKS
 
     rows, cols = frame.rows, frame.cols
@@ -618,15 +623,17 @@ def _landmarks_px(anat: _shapes.Anatomy, frame: _Frame, bone_masks: dict[Bone, n
             continue
         bone_name = name[: -len("_centre")] if name.endswith("_centre") else name.split("_")[0]
         bone = Bone(bone_name.replace("_base", ""))
-        mask = region_masks.get(bone)
-        if mask is None or not mask.any():
+        if bone not in region_local:
+            continue
+        (r0, _, c0, _), mask = region_local[bone]
+        if not mask.any():
             continue
         ys, xs = np.nonzero(mask)
         cy, cx = ys.mean(), xs.mean()
         if not mask[int(round(cy)), int(round(cx))]:  # non-convex: fall back to the deepest point
-            dist = ndi.distance_transform_edt(mask)
+            dist = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
             cy, cx = np.unravel_index(int(np.argmax(dist)), mask.shape)
-        out[name] = (float(cx), float(cy))
+        out[name] = (float(cx) + c0, float(cy) + r0)
     # keep only landmarks inside the image, in LANDMARKS order
     return {k: out[k] for k in LANDMARKS if k in out
             and -0.5 <= out[k][0] <= cols - 0.5 and -0.5 <= out[k][1] <= rows - 0.5}

@@ -168,7 +168,7 @@ SITES: dict[str, SiteProfile] = {
             gamma=1.0, collimation=True, lr_marker=True, burned_in_text=False, text_corner="tl",
             sheet_format="xlsx", date_style="slash", mrn_format="{:08d}"),
         SiteProfile(
-            site_id="S02", manufacturer="SYNTH Fujimi Imaging", model="FCR Synth Profect", modality="CR",
+            site_id="S02", manufacturer="SYNTH Fujimi Imaging", model="FJ-CR 500 synth", modality="CR",
             detector_type="STORAGE", spacing_attribute="ImagerPixelSpacing", magnification=1.04, bits_stored=10,
             photometric="MONOCHROME1", voi_window=False, transfer_syntax=JPEGLosslessSV1,
             quanta_per_mm2=1.2e5, blur_mm=0.13, blur_tail=0.2, scatter_fraction=0.2, heel=-0.1,
@@ -212,7 +212,7 @@ SITES: dict[str, SiteProfile] = {
             sheet_format="xlsx", date_style="iso", japanese_names=False,
             mrn_format="{:06d}"),
         SiteProfile(
-            site_id="S07", manufacturer="SYNTH Tohoku Instruments", model="TI Regius synth", modality="CR",
+            site_id="S07", manufacturer="SYNTH Tohoku Instruments", model="TI-CR 190 synth", modality="CR",
             detector_type="STORAGE",
             spacing_attribute="ImagerPixelSpacing+EstimatedRadiographicMagnificationFactor", magnification=1.04,
             bits_stored=10, photometric="MONOCHROME1", voi_window=True, transfer_syntax=JPEG2000Lossless,
