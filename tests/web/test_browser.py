@@ -135,10 +135,11 @@ def _first_paint_ms(pg) -> float:
     return pg.evaluate("performance.getEntriesByName('wristbme:first-paint')[0].startTime")
 
 
-def test_dashboard_and_case_list_filter(page, server):
+def test_dashboard_and_case_list_filter(page, server, shots):
     page.goto(server + "/")
     assert page.get_by_role("heading", name="Study dashboard").is_visible()
     assert page.locator(".flow-analysed .n").inner_text() == "4"
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     page.get_by_role("link", name="Cases").first.click()
     page.wait_for_url(re.compile(r"/cases$"))
     assert page.locator("tr[data-case]").count() == 6
@@ -148,6 +149,7 @@ def test_dashboard_and_case_list_filter(page, server):
     page.wait_for_url(re.compile(r"site=S02"))
     assert page.locator("tr[data-case]").all_inner_texts()[0].startswith("S02-0001")
     assert page.locator("tr[data-case]").count() == 1
+    page.screenshot(path=str(shots / "cases.png"))
 
 
 def test_viewer_first_paint_of_a_2000_by_2500_image(page, server, shots):

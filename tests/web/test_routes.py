@@ -38,6 +38,8 @@ def test_dashboard_shows_sites_flow_intake_findings_and_lock(study, make_client)
     assert "burned_in_text" in html and "not_pa_view" in html
     assert "onset_too_early" in html and "identifier_in_header" in html
     assert 'data-testid="lock-state"' in html and "Not locked" in html
+    assert "audit chain intact" in html and "stored files missing 0" in html
+    assert "Data-use period 2024-06-20 to 2025-06-16" in html
     flow = dict(re.findall(r'class="flow-([a-z_]+)"><span class="n">(\d+)</span>', html))
     # 6 received; 1 ineligible; 5 eligible with analysed images, one failing QC → 4 analysed
     assert flow == {"received": "6", "withdrawn": "0", "ineligible": "1", "no_image": "0", "qc_failed": "1",
@@ -51,6 +53,7 @@ def test_dashboard_shows_an_active_lock(study, make_client):
         s.add(StudyLock(content_sha256="ab" * 32, n_subjects=4, n_images=4))
     html = make_client(study).get("/").text
     assert "Locked on" in html and "abababababababab" in html
+    assert "has changed since the lock" in html  # the made-up hash is not the content's
 
 
 # -- case list -------------------------------------------------------------------------------------------

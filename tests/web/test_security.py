@@ -120,3 +120,20 @@ def test_settings_are_validated(tmp_path, kwargs, match):
 def test_settings_refuse_a_folder_without_study_toml(tmp_path):
     with pytest.raises(ConfigError, match="study.toml"):
         WebSettings(study_dir=tmp_path)
+
+
+def test_to_uint8_windows_downsamples_and_blackens_nan():
+    import numpy as np
+
+    from wristbme.web.services import _to_uint8
+
+    px = np.tile(np.linspace(0, 1000, 300, dtype=np.float32), (200, 1))
+    px[50, 7] = np.nan
+    out = _to_uint8(px, None)
+    assert out.dtype == np.uint8 and out.shape == px.shape
+    assert out[:, 0].max() == 0 and out[:, -1].min() == 255 and out[50, 7] == 0
+    small = _to_uint8(px, 64)
+    assert max(small.shape) <= 64 and small.shape == (200 // 5, 300 // 5)
+    assert np.all(np.diff(small[0].astype(int)) >= 0)  # a ramp stays a ramp
+    flat = _to_uint8(np.full((10, 10), 7.0, dtype=np.float32), None)
+    assert flat.min() == flat.max()

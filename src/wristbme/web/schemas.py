@@ -48,6 +48,8 @@ class LockState:
     n_subjects: int | None = None
     n_images: int | None = None
     withdrawals_after_lock: int = 0
+    unchanged: bool | None = None
+    """The analysis set still hashes to the locked content hash."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class Dashboard:
     lock: LockState
     n_withdrawals: int
     synthetic: bool
+    data_use: dict[str, Any] = field(default_factory=dict)
+    """``start``, ``end`` (ISO dates), ``enforced`` and ``inside`` (today within the period)."""
+    integrity: dict[str, Any] = field(default_factory=dict)
+    """``missing_files``, ``orphan_files``, ``audit_ok``, ``audit_events`` (from ``study.lifecycle.status``)."""
 
 
 @dataclass(frozen=True)

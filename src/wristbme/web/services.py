@@ -110,11 +110,16 @@ class StudyServices:
                                 .order_by(StudyLock.id.desc()).limit(1))
             n_withdrawals = s.scalar(select(func.count(Withdrawal.id))) or 0
             after_lock = s.scalar(select(func.count(Withdrawal.id)).where(Withdrawal.after_lock.is_(True))) or 0
-            lock = (v.LockState(True, _iso(lock_row.locked_at), lock_row.content_sha256, lock_row.n_subjects,
-                                lock_row.n_images, after_lock)
-                    if lock_row is not None else v.LockState(False, withdrawals_after_lock=after_lock))
+        from wristbme.study.lifecycle import status
+
+        facts = status(self.store)
+        unchanged = (facts.get("lock") or {}).get("unchanged_since")
+        lock = (v.LockState(True, _iso(lock_row.locked_at), lock_row.content_sha256, lock_row.n_subjects,
+                            lock_row.n_images, after_lock, unchanged)
+                if lock_row is not None else v.LockState(False, withdrawals_after_lock=after_lock))
         return v.Dashboard(self.store.config.protocol_name, sites, intakes, findings, quarantine,
-                           dict(sorted(reasons.items())), flow, lock, n_withdrawals, self.synthetic)
+                           dict(sorted(reasons.items())), flow, lock, n_withdrawals, self.synthetic,
+                           dict(facts.get("data_use_period") or {}), dict(facts.get("integrity") or {}))
 
     @property
     def synthetic(self) -> bool:
@@ -518,19 +523,28 @@ def _sorted_rows(rows: list[v.CaseRow], q: v.CaseFilter) -> list[v.CaseRow]:
 
 
 def _to_uint8(pixels: np.ndarray, max_px: int | None) -> np.ndarray:
-    """Window (0.5–99.5th percentile) to 8 bits, area-downsampled so the long side is ≤ ``max_px``."""
+    """Window (0.5–99.5th percentile) to 8 bits, area-downsampled so the long side is ≤ ``max_px``.
+
+    The percentiles come from a regular sample of about 512 × 512 pixels; NaN becomes black.
+    """
     px = np.asarray(pixels, dtype=np.float32)
     if max_px is not None and max(px.shape) > max_px:
         factor = int(math.ceil(max(px.shape) / max_px))
         rows, cols = (px.shape[0] // factor) * factor, (px.shape[1] // factor) * factor
-        px = px[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
+        px = px[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3),
+                                                                                           dtype=np.float32)
+    else:
+        px = px.copy()
     sample = px[:: max(1, px.shape[0] // 512), :: max(1, px.shape[1] // 512)]
     finite = sample[np.isfinite(sample)]
     lo, hi = (np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0))
     if not hi > lo:
         hi = lo + 1.0
-    out = np.clip((px - lo) * (255.0 / (hi - lo)), 0, 255)
-    return np.nan_to_num(out, nan=0.0).astype(np.uint8)
+    px -= np.float32(lo)
+    px *= np.float32(255.0 / (hi - lo))
+    np.nan_to_num(px, copy=False, nan=0.0)
+    np.clip(px, 0, 255, out=px)
+    return px.astype(np.uint8)
 
 
 def _write_png(array: np.ndarray, path: Path) -> None:
