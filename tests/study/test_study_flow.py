@@ -155,6 +155,36 @@ def test_corrected_disc_replaces_what_it_corrects(tmp_path, site_disc, db_url):
     with store.session() as s:
         events = list(s.scalars(select(AuditEvent.event)))
         assert "case.corrected" in events
+
+    # an image re-sent with new content (same keyed UID) replaces the stored one and its derived data
+    import pydicom
+
+    target = next(f for f in manifest["files"] if f["path"].startswith("PT"))
+    ds = pydicom.dcmread(fixed / target["path"])
+    with store.session() as s:
+        old = s.scalar(select(Image).where(Image.sop_instance_uid == ds.SOPInstanceUID))
+        old_id, old_sha = old.id, old.sha256
+        record_score_run(s, model_id="m", model_version="1", scores=[ScoreRow(old_id, "wrist", 0.5, 50.0)])
+        s.commit()
+    (store.derived_dir(old_id) / "overlay.png").write_bytes(b"x")
+    pixels = ds.pixel_array.copy()
+    pixels[0, :8] = pixels[0, :8] // 2
+    ds.PixelData = pixels.tobytes()
+    ds.save_as(fixed / target["path"])
+    data = (fixed / target["path"]).read_bytes()
+    target["sha256"], target["size"] = hashlib.sha256(data).hexdigest(), len(data)
+    (fixed / "manifest.json").write_text(json.dumps(manifest))
+    third = intake(store, fixed)
+    assert third.replaced == 1 and third.accepted == 0 and not third.refused[2:], third.refused
+    with store.session() as s:
+        new = s.scalar(select(Image).where(Image.sop_instance_uid == ds.SOPInstanceUID))
+        assert new.id != old_id and new.sha256 == target["sha256"]
+        assert "image.replaced" in set(s.scalars(select(AuditEvent.event)))
+        from wristbme.study.models import Score
+
+        assert s.scalar(select(func.count(Score.id)).where(Score.image_id == old_id)) == 0
+    assert not store.image_path(old_sha).exists() and store.image_path(target["sha256"]).exists()
+    assert not store.derived_dir(old_id, create=False).exists()
     store.close()
 
 
