@@ -6,7 +6,7 @@
 """
 
 from wristbme.anatomy.io import anatomy_from_json, anatomy_record, anatomy_to_json
-from wristbme.anatomy.locate import locate
+from wristbme.anatomy.locator import locate
 from wristbme.anatomy.types import AXES, LANDMARKS, QC_FLAGS, Region, WristAnatomy, polygon_mask
 
 __all__ = ["AXES", "LANDMARKS", "QC_FLAGS", "Region", "WristAnatomy", "anatomy_from_json", "anatomy_record",

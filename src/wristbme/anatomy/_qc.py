@@ -40,7 +40,7 @@ def region_confidence(landmark_conf: np.ndarray, image_conf: float) -> dict[Bone
 
 def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], enh: np.ndarray,
              corrected: set[Bone], corrections: dict | None) -> WristAnatomy:
-    from wristbme.anatomy.locate import LOW_IMAGE_NCC, MIN_IMAGE_NCC, MIN_REGION_CONFIDENCE, ROTATION_LIMIT_DEG
+    from wristbme.anatomy.locator import LOW_IMAGE_NCC, MIN_IMAGE_NCC, MIN_REGION_CONFIDENCE, ROTATION_LIMIT_DEG
 
     flags = set(flags)
     if abs(pose.angle_deg) > ROTATION_LIMIT_DEG:

@@ -93,7 +93,7 @@ def evaluate_synthetic(cases: list[SynthCase], *, locate: Callable | None = None
     """
     import time
 
-    from wristbme.anatomy.locate import locate as default_locate
+    from wristbme.anatomy.locator import locate as default_locate
 
     locate = locate or default_locate
     rows = []

@@ -1,6 +1,6 @@
 """Build the wrist atlas (the training recipe; runs offline).
 
-``python -m wristbme.anatomy.train [--phantoms 120] [--real ../shared/data/radiographs] [--out PATH]``
+``python -m wristbme.anatomy.train [--phantoms 60] [--real ../shared/data/radiographs] [--out PATH]``
 
 Inputs:
 
@@ -31,8 +31,16 @@ from wristbme.anatomy.atlas import (PATCH_HALF_MM, PATCH_RES_MM, TEMPLATE_RES_MM
 from wristbme.anatomy.types import LANDMARKS
 from wristbme.bones import RAMRIS_BONES, Bone
 
+DEFAULT_PHANTOMS = 60
+"""Phantoms in the shipped atlas (seed 1234)."""
 RAMW_SPACING_MM = 0.16
 """RAM-W600 crops state no spacing; bone sizes give about 0.16 mm (shared/README.md)."""
+
+RAMW_LANDMARKS_USED = ("radial_styloid_tip", "ulnar_styloid_tip",
+                       *(f"{b.value}_centre" for b in RAMRIS_BONES if not b.is_long_bone))
+"""RAM-W600 points that enter the shape model and landmark patches. The annotators placed "a point inside
+each bone"; for carpals that is close to the centre, for the metacarpal bases it is usually just beyond the
+joint, not the centre of the first 10 mm, so those are left to the phantoms (and used only for evaluation)."""
 
 RAMW_TO_LANDMARK = {
     **{b.value: f"{b.value}_centre" for b in RAMRIS_BONES if not b.is_long_bone},
@@ -62,7 +70,8 @@ class TrainSample:
 
 
 # --------------------------------------------------------------------------- sample sources
-def ramw_samples(root: Path, *, exclude: Iterable[str] = (), stand_ins: bool = False) -> list[TrainSample]:
+def ramw_samples(root: Path, *, exclude: Iterable[str] = (), stand_ins: bool = False,
+                 use: Sequence[str] | None = RAMW_LANDMARKS_USED) -> list[TrainSample]:
     """The RAM-W600 wrists of ``root/ramw600`` with their bone points as landmarks.
 
     The articular midpoints are not annotated; with ``stand_ins`` the radius/ulna shaft points take their
@@ -77,6 +86,8 @@ def ramw_samples(root: Path, *, exclude: Iterable[str] = (), stand_ins: bool = F
         name = RAMW_TO_LANDMARK.get(r["structure"])
         if stand_ins and r["structure"] in ("distal_radius", "distal_ulna"):
             name = "radius_articular_mid" if r["structure"] == "distal_radius" else "ulna_articular_mid"
+        if use is not None and not stand_ins and name not in use:
+            continue
         if name and r["x"] and r["y"]:
             pts.setdefault(r["image"], {})[name] = (float(r["x"]), float(r["y"]))
     out = []
@@ -236,7 +247,7 @@ def _outline(prob: np.ndarray, origin: tuple[float, float], res: float, level: f
 
 def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - offline recipe
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--phantoms", type=int, default=120)
+    ap.add_argument("--phantoms", type=int, default=DEFAULT_PHANTOMS)
     ap.add_argument("--real", type=Path, default=None, help="folder holding ramw600/ (optional)")
     ap.add_argument("--exclude", nargs="*", default=())
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "atlas.json")

@@ -42,6 +42,8 @@ MIN_IMAGE_NCC = 0.18
 LOW_IMAGE_NCC = 0.28
 """Below this the image-level ``low_confidence`` flag is set."""
 MIN_REGION_CONFIDENCE = 0.35
+N_HYPOTHESES = 3
+"""Distinct coarse poses carried to landmark refinement; the one whose landmarks match best wins."""
 
 
 @dataclass
@@ -117,41 +119,77 @@ def _pose_from_peak(ij: tuple[int, int], pads: tuple[int, int], origin_img: tupl
             @ geo.translation(-origin_t[0], -origin_t[1]))
 
 
-def _global_pose(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scales: tuple[float, ...]) -> Pose:
-    coarse_res, fine_res = sorted(atlas.templates, reverse=True)[:2]
+def _coarse_candidates(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scales: tuple[float, ...],
+                       n_keep: int = N_HYPOTHESES) -> list[Pose]:
+    """The best ``n_keep`` distinct poses of the coarse template search (distinct: centre ≥ 10 mm apart or
+    rotation ≥ 12° apart)."""
+    coarse_res = max(atlas.templates)
     tmpl, origin_t = atlas.templates[coarse_res]
     zoomed = {k: _zoom(tmpl, k) for k in scales}
-    best = Pose(False, 0.0, np.eye(3), -np.inf)
+    centre_atlas = origin_t + np.array(tmpl.shape[::-1]) * coarse_res / 2.0
+    found: list[Pose] = []
     for mirror in mirrors:
         for angle in COARSE_ANGLES_DEG:
             img, _, origin = im.canonical(coarse_res, mirror, angle)
             enh = enhance(img, coarse_res)
             for k, tk in zoomed.items():
                 ncc, pr, pc = _ncc(enh, tk)
-                ij = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-                if ncc[ij] > best.score:
-                    best = Pose(mirror, float(angle),
-                                _pose_from_peak(ij, (pr, pc), origin, coarse_res, k, origin_t), float(ncc[ij]))
-    # refine at the fine template resolution around the coarse answer
+                # a few local maxima per map
+                peaks = _peaks(ncc, 3, int(8.0 / coarse_res))
+                for ij in peaks:
+                    found.append(Pose(mirror, float(angle),
+                                      _pose_from_peak(ij, (pr, pc), origin, coarse_res, k, origin_t),
+                                      float(ncc[ij])))
+    found.sort(key=lambda p: -p.score)
+    kept: list[Pose] = []
+    for p in found:
+        c = _orig_centre(im, p, centre_atlas)
+        if all(np.hypot(*(c - _orig_centre(im, q, centre_atlas))) >= 10.0 or p.mirror != q.mirror
+               or abs(p.angle_deg - q.angle_deg) >= 12 for q in kept):
+            kept.append(p)
+        if len(kept) >= n_keep:
+            break
+    return kept
+
+
+def _peaks(ncc: np.ndarray, n: int, min_dist: int) -> list[tuple[int, int]]:
+    out = []
+    work = ncc.copy()
+    for _ in range(n):
+        ij = np.unravel_index(int(np.argmax(work)), work.shape)
+        if not np.isfinite(work[ij]) or work[ij] <= -1:
+            break
+        out.append(ij)
+        work[max(0, ij[0] - min_dist):ij[0] + min_dist + 1, max(0, ij[1] - min_dist):ij[1] + min_dist + 1] = -2
+    return out
+
+
+def _orig_centre(im: _Image, pose: Pose, centre_atlas: np.ndarray) -> np.ndarray:
+    m = geo.canonical_matrix(im.shape, im.spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
+    return geo.apply(np.linalg.inv(m) @ pose.atlas_to_canon, centre_atlas[None])[0]
+
+
+def _refine_pose(im: _Image, atlas: Atlas, best: Pose) -> Pose:
+    """Refine a coarse pose at the fine template resolution (rotation ±3°, scale ±5 %, position)."""
+    fine_res = sorted(atlas.templates)[0]
     tmpl, origin_t = atlas.templates[fine_res]
-    refined = best
+    refined = None
     base_scale = best.scale
     centre_atlas = origin_t + np.array(tmpl.shape[::-1]) * fine_res / 2.0
-    for dangle in (-4.0, -2.0, 0.0, 2.0, 4.0):
+    for dangle in (-3.0, 0.0, 3.0):
         angle = best.angle_deg + dangle
-        # where the atlas centre goes in this rotated frame
         c_canon = geo.apply(best.atlas_to_canon, centre_atlas[None])[0]
         c_canon = geo.apply(geo.rotation(dangle), c_canon[None])[0]
-        for dk in (0.94, 1.0, 1.06):
+        half = np.array(tmpl.shape[::-1]) * fine_res * base_scale * 1.05 / 2.0 + 8.0
+        box = (c_canon[0] - half[0], c_canon[1] - half[1], c_canon[0] + half[0], c_canon[1] + half[1])
+        img, _, origin = im.canonical(fine_res, best.mirror, angle, box)
+        enh = enhance(img, fine_res)
+        for dk in (0.95, 1.0, 1.05):
             k = base_scale * dk
             tk = _zoom(tmpl, k)
-            half = np.array(tk.shape[::-1]) * fine_res / 2.0 + 10.0
-            box = (c_canon[0] - half[0], c_canon[1] - half[1], c_canon[0] + half[0], c_canon[1] + half[1])
-            img, _, origin = im.canonical(fine_res, best.mirror, angle, box)
-            enh = enhance(img, fine_res)
             ncc, pr, pc = _ncc(enh, tk)
             ij = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-            if ncc[ij] > refined.score or (dangle == 0 and dk == 1.0 and refined is best):
+            if refined is None or ncc[ij] > refined.score:
                 refined = Pose(best.mirror, float(angle),
                                _pose_from_peak(ij, (pr, pc), origin, fine_res, k, origin_t), float(ncc[ij]))
     return refined
@@ -178,12 +216,17 @@ def _fit_shape(points: np.ndarray, weights: np.ndarray, atlas: Atlas, fixed: np.
     return model
 
 
-def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.ndarray] | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+def _fit_quality(pose: Pose, conf: np.ndarray) -> float:
+    """How well a hypothesis fits: whole-wrist match plus the mean local landmark match."""
+    return float(pose.score + np.mean(conf))
+
+
+def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.ndarray] | None = None,
+                      start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """Landmarks (L, 2) in canonical mm with per-landmark confidence; also the 0.5 mm canonical image."""
     res = PATCH_RES_MM
     k = pose.scale
-    init = geo.apply(pose.atlas_to_canon, atlas.mean_shape)
+    init = geo.apply(pose.atlas_to_canon, atlas.mean_shape) if start is None else start
     lo, hi = init.min(axis=0) - 30.0 * k, init.max(axis=0) + 30.0 * k
     img, m, origin = im.canonical(res, pose.mirror, pose.angle_deg, (lo[0], lo[1], hi[0], hi[1]))
     enh = enhance(img, res)
@@ -290,11 +333,18 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
     corr = _parse_corrections(corrections)
 
     im = _Image(pixels, spacing)
-    pose = _global_pose(im, atlas, mirrors, scales)
+    hypotheses = []
+    for cand in _coarse_candidates(im, atlas, mirrors, scales):
+        p = _refine_pose(im, atlas, cand)
+        fitted = _refine_landmarks(im, atlas, p, None)
+        hypotheses.append((_fit_quality(p, fitted[1]), p, fitted))
+    hypotheses.sort(key=lambda h: -h[0])
+    _, pose, (pts, conf, enh, _) = hypotheses[0]
     m_canon = geo.canonical_matrix(pixels.shape, spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
     canon_to_orig = np.linalg.inv(m_canon)
     fixed = {LANDMARKS.index(n): geo.apply(m_canon, np.asarray(p)[None])[0] for n, p in corr["landmarks"].items()}
-    pts, conf, enh, _ = _refine_landmarks(im, atlas, pose, fixed)
+    if fixed:
+        pts, conf, enh, _ = _refine_landmarks(im, atlas, pose, fixed, start=pts)
 
     from wristbme.anatomy import _qc
 
