@@ -51,3 +51,33 @@ def test_brier_and_calibration_of_perfectly_calibrated_scores():
     assert brier(y, p) == pytest.approx(np.mean(p * (1 - p)), abs=0.01)
     cal = calibration(y, p)
     assert cal["slope"] == pytest.approx(1.0, abs=0.15) and cal["intercept"] == pytest.approx(0.0, abs=0.15)
+
+
+def test_vectorised_cluster_bootstrap_equals_the_naive_loop():
+    from wristbme.model.metrics import _auc_only, _cluster_bootstrap_aucs
+
+    rng = np.random.default_rng(6)
+    groups = np.repeat(np.arange(20), 3)
+    y = rng.integers(0, 2, 60)
+    s = np.round(y + rng.normal(size=60), 1)  # ties
+    fast = _cluster_bootstrap_aucs(y, s, groups, 50, seed=9)
+    picks = np.random.default_rng(9).integers(0, 20, size=(50, 20))
+    slow = []
+    for p in picks:
+        idx = np.concatenate([np.nonzero(groups == g)[0] for g in p])
+        if y[idx].min() != y[idx].max():
+            slow.append(_auc_only(y[idx], s[idx]))
+    assert np.allclose(fast, slow)
+
+
+def test_newton_logistic_fit_matches_sklearn_unpenalised():
+    from sklearn.linear_model import LogisticRegression
+
+    from wristbme.model.metrics import logistic_fit
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 2))
+    y = (rng.random(300) < 1 / (1 + np.exp(-(0.8 * X[:, 0] - 0.5 * X[:, 1] + 0.3)))).astype(int)
+    coef, intercept = logistic_fit(X, y, ridge=0.0)
+    ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
+    assert np.allclose(coef, ref.coef_[0], atol=1e-4) and intercept == pytest.approx(ref.intercept_[0], abs=1e-4)

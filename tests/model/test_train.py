@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import fake_table
+from model_tables import fake_table
 
 from wristbme.bones import Bone
 from wristbme.errors import ModelError

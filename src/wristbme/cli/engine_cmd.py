@@ -166,7 +166,10 @@ def read_features_csv(path: Path):
             table.attrs["schema"] = feature_schema().to_dict()
     except (OSError, ValueError) as exc:
         raise InputError.localized("engine.train.bad_csv", path=path, reason=type(exc).__name__) from exc
-    table["excluded"] = table.get("excluded", pd.Series([""] * len(table))).fillna("")
+    if "excluded" in table.columns:
+        table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), "").astype(str)
+    else:
+        table["excluded"] = ""
     return table
 
 

@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from wristbme.bones import RAMRIS_BONES
 from wristbme.errors import ModelError
 from wristbme.model.combat import ComBat
+from wristbme.model.metrics import logistic_fit
 
 METHODS = ("enet", "gbm")
 ENET_GRID = ({"C": 0.02, "l1_ratio": 0.5}, {"C": 0.2, "l1_ratio": 0.5}, {"C": 2.0, "l1_ratio": 0.5})
@@ -204,8 +205,8 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
             if auc > best_auc + 1e-12:
                 best, best_auc, best_oof = params, auc, oof
         final = make_estimator(method, best, seed).fit(Z, y)
-    platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(best_oof.reshape(-1, 1), y)
-    a, b = float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0])
+    coef, b = logistic_fit(best_oof.reshape(-1, 1), y)
+    a = float(coef[0])
     lg = a * best_oof + b
     ids, W = _wrist_inputs(lg, image_ids)
     ids_all = np.asarray(image_ids).astype(str)
@@ -213,8 +214,8 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     if wy.min() == wy.max():
         wrist = (1.0, 0.0, 0.0)  # degenerate cohort: wrist logit = max bone logit
     else:
-        wfit = LogisticRegression(C=1e6, max_iter=1000).fit(W, wy)
-        wrist = (float(wfit.coef_[0, 0]), float(wfit.coef_[0, 1]), float(wfit.intercept_[0]))
+        wc, wi = logistic_fit(W, wy)
+        wrist = (float(wc[0]), float(wc[1]), float(wi))
     return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc)
 
 

@@ -29,6 +29,15 @@ def _delong(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     return float(auc), float(var)
 
 
+def _auc_only(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann–Whitney AUC (ties count one half) from one ranking."""
+    pos = y == 1
+    m = int(pos.sum())
+    n = len(y) - m
+    r = sps.rankdata(score)
+    return float((r[pos].sum() - m * (m + 1) / 2) / (m * n))
+
+
 def auc_ci(y, score, groups=None, *, level: float = 0.95, n_boot: int = 500, seed: int = 0) -> dict:
     """AUC, its CI and the method used. NaN AUC when only one class is present.
 
@@ -54,21 +63,36 @@ def auc_ci(y, score, groups=None, *, level: float = 0.95, n_boot: int = 500, see
         out.update(auc=auc, ci_low=max(0.0, auc - z * se), ci_high=min(1.0, auc + z * se), method="delong")
         return out
     auc, _ = _delong(y, score)
-    g = np.asarray(groups)
-    uniq, inv = np.unique(g, return_inverse=True)
-    members = [np.nonzero(inv == i)[0] for i in range(len(uniq))]
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(uniq), len(uniq))
-        idx = np.concatenate([members[i] for i in pick])
-        yy = y[idx]
-        if yy.min() == yy.max():
-            continue
-        boots.append(_delong(yy, score[idx])[0])
+    boots = _cluster_bootstrap_aucs(y, score, np.asarray(groups), n_boot, seed)
     lo, hi = np.percentile(boots, [100 * (0.5 - level / 2), 100 * (0.5 + level / 2)])
     out.update(auc=auc, ci_low=float(lo), ci_high=float(hi), method=f"cluster_bootstrap_{n_boot}")
     return out
+
+
+def _cluster_bootstrap_aucs(y: np.ndarray, score: np.ndarray, groups: np.ndarray, n_boot: int,
+                            seed: int) -> np.ndarray:
+    """AUCs of ``n_boot`` resamples of whole clusters (with replacement), as multiplicity weights.
+
+    All resamples at once: scores sorted once, tie groups summed with ``reduceat``; a resample AUC is
+    sum_g P_g (N_before_g + N_g / 2) / (P N) with P_g, N_g the weighted positives/negatives in tie group g.
+    Resamples with a single class are dropped.
+    """
+    _, inv = np.unique(groups, return_inverse=True)
+    n_clusters = int(inv.max()) + 1
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, n_clusters, size=(n_boot, n_clusters))
+    counts = np.stack([np.bincount(p, minlength=n_clusters) for p in picks]).astype(np.float64)
+    order = np.argsort(score, kind="stable")
+    s_sorted = score[order]
+    y_sorted = y[order].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    W = counts[:, inv[order]]
+    Pg = np.add.reduceat(W * y_sorted, starts, axis=1)
+    Ng = np.add.reduceat(W * (1.0 - y_sorted), starts, axis=1)
+    before = np.cumsum(Ng, axis=1) - Ng
+    P, N = Pg.sum(axis=1), Ng.sum(axis=1)
+    ok = (P > 0) & (N > 0)
+    return (Pg * (before + 0.5 * Ng)).sum(axis=1)[ok] / (P[ok] * N[ok])
 
 
 def _delong_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
@@ -95,12 +119,35 @@ def brier(y, prob) -> float:
 
 def calibration(y, prob) -> dict:
     """Calibration intercept (calibration-in-the-large) and slope from a logistic fit of y on logit(p)."""
-    from sklearn.linear_model import LogisticRegression
-
     y = np.asarray(y).astype(int)
     p = np.clip(np.asarray(prob, dtype=np.float64), 1e-6, 1 - 1e-6)
     if y.min() == y.max():
         return {"slope": float("nan"), "intercept": float("nan")}
     lg = np.log(p / (1 - p)).reshape(-1, 1)
-    fit = LogisticRegression(C=1e6, max_iter=1000).fit(lg, y)
-    return {"slope": float(fit.coef_[0, 0]), "intercept": float(fit.intercept_[0])}
+    coef, intercept = logistic_fit(lg, y)
+    return {"slope": float(coef[0]), "intercept": float(intercept)}
+
+
+def logistic_fit(X, y, *, ridge: float = 1e-4, max_iter: int = 100) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton–Raphson (IRLS) with a tiny ridge on the slopes (not the intercept).
+
+    For the few-parameter fits of the engine (Platt scaling, wrist stage, calibration slope): exact,
+    deterministic and fast. Returns (coefficients, intercept).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    A = np.concatenate([X, np.ones((len(X), 1))], axis=1)
+    beta = np.zeros(A.shape[1])
+    R = np.eye(A.shape[1]) * ridge
+    R[-1, -1] = 0.0
+    for _ in range(max_iter):
+        eta = np.clip(A @ beta, -30, 30)
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        w = np.maximum(mu * (1 - mu), 1e-10)
+        grad = A.T @ (y - mu) - R @ beta
+        H = (A * w[:, None]).T @ A + R
+        step = np.linalg.solve(H, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return beta[:-1], float(beta[-1])

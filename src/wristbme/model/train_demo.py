@@ -114,11 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("data") / "demo_model.joblib")
     p.add_argument("--table-out", type=Path, default=None, help="also write the features table (CSV)")
+    p.add_argument("--table-in", type=Path, default=None,
+                   help="reuse a features table written by --table-out with the same settings (skips rendering)")
     a = p.parse_args(argv)
     from wristbme.model.train import train
 
-    table = synthetic_table(n_sites=a.sites, patients_per_site=a.patients_per_site, seed=a.seed,
-                            spacing_mm=a.spacing, anatomy=a.anatomy, workers=a.workers, progress=True)
+    if a.table_in:
+        table = pd.read_csv(a.table_in, keep_default_na=False, na_values=[""])
+        table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), "").astype(str)
+        table.attrs["schema"] = feature_schema().to_dict()
+    else:
+        table = synthetic_table(n_sites=a.sites, patients_per_site=a.patients_per_site, seed=a.seed,
+                                spacing_mm=a.spacing, anatomy=a.anatomy, workers=a.workers, progress=True)
     if a.table_out:
         table.to_csv(a.table_out, index=False)
     art = train(table, method="enet", combat=False, seed=a.seed, synthetic=True)
