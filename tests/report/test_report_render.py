@@ -45,6 +45,19 @@ def test_html_is_complete_self_contained_and_labelled_synthetic(reports, lang):
     assert texts["report.sec.summary"][other] not in html
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_headline_numbers_in_the_page_are_those_of_numbers_json(reports, lang):
+    html = reports[lang].html_path.read_text(encoding="utf-8")
+    n = reports[lang].numbers
+    auc = n["accuracy"]["auc"]
+    for v in (auc["value"], auc["ci_lower"], auc["ci_upper"]):
+        assert f"{v:.2f}" in html
+    sens = n["accuracy"]["prespecified"]["sensitivity"]
+    assert f"{100 * sens['value']:.1f}%" in html
+    icc = n["test_retest"]["ICC2"]
+    assert f"{icc['value']:.3f}" in html and f"{icc['ci_lower']:.3f}" in html
+
+
 def test_japanese_report_has_japanese_text(reports):
     html = reports["ja"].html_path.read_text(encoding="utf-8")
     assert "感度" in html and "施設" in html and 'lang="ja"' in html

@@ -66,7 +66,7 @@ def _svg(draw: Callable[[], plt.Figure], lang: str) -> str:
     with plt.rc_context(_rc(lang)):
         fig = draw()
         buf = io.BytesIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None}, dpi=200)
         plt.close(fig)
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -202,7 +202,7 @@ def roc_plot(pooled: pd.DataFrame, per_site: dict[str, pd.DataFrame], points: li
 def bland_altman_plot(plot: pd.DataFrame, ba: dict, tr: Callable[..., str], lang: str) -> str:
     def draw():
         fig, ax = plt.subplots(figsize=(5.6, 3.4))
-        ax.scatter(plot["mean"], plot["diff"], s=7, alpha=0.45, color="#1f4e79", linewidths=0)
+        ax.scatter(plot["mean"], plot["diff"], s=7, alpha=0.45, color="#1f4e79", linewidths=0, rasterized=True)
         for key, style, label in (("bias", "-", tr("bias")), ("loa_lower", "--", tr("loa")),
                                   ("loa_upper", "--", None)):
             e = ba[key]
@@ -227,7 +227,8 @@ def grade_plot(frame: pd.DataFrame, tr: Callable[..., str], lang: str) -> str:
                    medianprops={"color": "#c0392b", "lw": 1.5})
         rng = np.random.default_rng(0)
         for g, d in zip(groups, data, strict=True):
-            ax.scatter(g + rng.uniform(-0.18, 0.18, len(d)), d, s=3, alpha=0.25, color="#1f4e79", linewidths=0)
+            ax.scatter(g + rng.uniform(-0.18, 0.18, len(d)), d, s=3, alpha=0.25, color="#1f4e79", linewidths=0,
+                       rasterized=True)
         ax.set_xticks(groups, [f"{g}\n(n={len(d)})" for g, d in zip(groups, data, strict=True)])
         ax.set_xlabel(tr("max_grade"))
         ax.set_ylabel(tr("score"))
