@@ -208,7 +208,7 @@ def read_table(path: str | Path) -> list[list[object]]:
     """The raw cells of a CSV (UTF-8 with or without BOM, else CP932) or the first sheet of an xlsx."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("case sheet not found", path=path, hint="pass --cases with the xlsx or CSV file")
+        raise InputError.localized("study.err.sheet_missing", path=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
@@ -262,8 +262,8 @@ def read_case_sheet(path: str | Path) -> CaseSheet:
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         accepted = "; ".join(f"{f}: {', '.join(HEADER_ALIASES[f][:3])}" for f in missing)
-        raise InputError(f"case sheet lacks column(s) {', '.join(missing)}", path=path,
-                         hint=f"accepted headers: {accepted}")
+        raise InputError.localized("study.err.sheet_columns", path=path, missing=", ".join(missing),
+                                   accepted=accepted)
     names = {f: str(header[j]) for f, j in columns.items()}
     rows: list[CaseRow] = []
     all_errors: list[CellError] = []

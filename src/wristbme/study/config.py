@@ -118,8 +118,7 @@ class StudyConfig:
         if path.is_dir():
             path = path / STUDY_FILE
         if not path.is_file():
-            raise ConfigError("study.toml not found", path=path,
-                              hint="create the study with `wristbme study init DIR` or pass --study DIR")
+            raise ConfigError.localized("study.err.no_study_toml", path=path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -220,11 +219,10 @@ def resolve_study_dir(study: str | Path | None) -> Path:
     """
     value = study or os.environ.get(ENV_STUDY)
     if not value:
-        raise ConfigError("no study folder given", hint=f"pass --study DIR or set {ENV_STUDY}")
+        raise ConfigError.localized("study.err.no_study")
     path = Path(value).expanduser()
     if not (path / STUDY_FILE).is_file():
-        raise ConfigError("no study.toml in this folder", path=path,
-                          hint="create it with `wristbme study init DIR`")
+        raise ConfigError.localized("study.err.no_study_toml", path=path)
     return path
 
 

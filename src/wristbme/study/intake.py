@@ -142,16 +142,14 @@ def check_data_use_period(store: Store, command: str, *, today: dt.date | None =
 def read_manifest(disc: Path) -> tuple[dict, str]:
     path = disc / MANIFEST
     if not path.is_file():
-        raise InputError("no manifest.json on the disc", path=disc,
-                         hint="the disc must be made with `wristbme site package`")
+        raise InputError.localized("study.err.no_manifest", path=disc)
     data = path.read_bytes()
     try:
         manifest = json.loads(data)
     except ValueError:
-        raise InputError("manifest.json is not valid JSON", path=path, hint="ask the site for a new disc") from None
+        raise InputError.localized("study.err.bad_manifest", path=path) from None
     if manifest.get("format") != DISC_FORMAT or not isinstance(manifest.get("files"), list):
-        raise InputError(f"manifest.json is not a {DISC_FORMAT} manifest", path=path,
-                         hint="the disc must be made with `wristbme site package`")
+        raise InputError.localized("study.err.bad_manifest", path=path)
     return manifest, hashlib.sha256(data).hexdigest()
 
 
@@ -177,7 +175,7 @@ def intake(store: Store, disc: str | Path, *, actor: str | None = None,
     """
     disc = Path(disc)
     if not disc.is_dir():
-        raise InputError("disc folder not found", path=disc, hint="pass the folder (or mount point) of the disc")
+        raise InputError.localized("study.err.disc_missing", path=disc)
     check_data_use_period(store, "intake")
     with store.session() as s:
         if active_lock(s) is not None:
@@ -185,8 +183,7 @@ def intake(store: Store, disc: str | Path, *, actor: str | None = None,
     manifest, manifest_sha = read_manifest(disc)
     site = str(manifest.get("site", ""))
     if site not in store.config.site_codes:
-        raise StoreError(f"disc is from site {site!r}, which is not in study.toml", path=disc / MANIFEST,
-                         hint="add the site to study.toml or check the disc")
+        raise StoreError.localized("study.err.unknown_site", path=disc / MANIFEST, site=site or "?")
     store.reconcile()
 
     with store.session() as s, s.begin():

@@ -65,7 +65,7 @@ def withdraw(store: Store, pseudonym: str, *, reason: str, actor: str | None = N
     if m.group(1) not in store.config.site_codes:
         raise ConfigError(f"site {m.group(1)} is not in study.toml", hint="check the pseudonym")
     if not reason.strip():
-        raise ConfigError("--reason is empty", hint="say why, e.g. --reason opt-out")
+        raise ConfigError.localized("study.err.empty_reason")
     check_data_use_period(store, "withdraw")
     key = store.subject_key(pseudonym)
     with store.session() as s, s.begin():
@@ -133,6 +133,7 @@ def content_hash(session) -> tuple[str, int, int]:
 
 def lock(store: Store, *, note: str | None = None, actor: str | None = None) -> tuple[StudyLock, bool]:
     """Freeze the analysis set. Returns (lock, created); an existing active lock is returned unchanged."""
+    check_data_use_period(store, "lock")
     with store.session() as s, s.begin():
         current = active_lock(s)
         if current is not None:
@@ -149,7 +150,7 @@ def lock(store: Store, *, note: str | None = None, actor: str | None = None) -> 
 def unlock(store: Store, *, reason: str, actor: str | None = None) -> bool:
     """Lift the active lock (audited). Returns False when the study was not locked."""
     if not reason.strip():
-        raise ConfigError("--reason is empty", hint="say why the lock is lifted")
+        raise ConfigError.localized("study.err.empty_reason")
     with store.session() as s, s.begin():
         current = active_lock(s)
         if current is None:

@@ -92,11 +92,10 @@ class SiteDir:
         if info.exists():
             recorded = json.loads(info.read_text(encoding="utf-8"))["site"]
             if site and site != recorded:
-                raise ConfigError(f"this site folder belongs to {recorded}, not {site}", path=path,
-                                  hint="use the site folder of the site you package for")
+                raise ConfigError.localized("study.err.site_dir_other", path=path, recorded=recorded, site=site)
             site = recorded
         if not site or not SITE_CODE.match(site):
-            raise ConfigError(f"site code {site!r} is not of the form S01..S99", hint="pass --site S03")
+            raise ConfigError.localized("study.err.site_code", site=site)
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
         if not info.exists():
@@ -241,7 +240,7 @@ def _export_files(export: Path) -> list[Path]:
     stray copy.
     """
     if not export.is_dir():
-        raise InputError("export folder not found", path=export, hint="pass --export with the PACS export folder")
+        raise InputError.localized("study.err.export_missing", path=export)
     found: dict[Path, None] = {}
     dicomdir = export / "DICOMDIR"
     if dicomdir.is_file():
@@ -282,7 +281,7 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
     out = Path(out)
     export = Path(export)
     if out.exists() and any(out.iterdir()):
-        raise InputError("disc folder is not empty", path=out, hint="choose a new, empty folder for the disc")
+        raise InputError.localized("study.err.disc_not_empty", path=out)
     sheet = read_case_sheet(cases)
     report = PackageReport(disc=out, disc_id=uuid.uuid4().hex, site=site, cell_errors=list(sheet.errors))
     optout_ids = {r["patient_id"] for r in site_folder.optouts()}

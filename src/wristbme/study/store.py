@@ -279,8 +279,7 @@ def create_store(study_dir: str | Path, config: StudyConfig, *, database_url: st
     """
     root = Path(study_dir)
     if (root / STUDY_FILE).exists():
-        raise StoreError("a study already exists here", path=root / STUDY_FILE,
-                         hint="use it with --study, or choose an empty folder")
+        raise StoreError.localized("study.err.study_exists", path=root / STUDY_FILE)
     root.mkdir(parents=True, exist_ok=True)
     (root / STUDY_FILE).write_text(config.to_toml(), encoding="utf-8")
     return open_store(root, database_url=database_url)
