@@ -3,7 +3,7 @@
 Measures, with the *same* automatic code on both sides:
 
 (a) intensity: three-class Otsu split of each image (air / soft tissue / bone) after normalising it to its
-    1st-99th percentiles; the contrast ``(bone - soft) / (soft - air)`` of the class means, the contrast of
+    1st-99th percentiles (pixels at the image maximum - collimator shadow, burned-in text - left out); the contrast ``(bone - soft) / (soft - air)`` of the class means, the contrast of
     21x21 patches at the bone points, and the Wasserstein distance between normalised histograms;
 (b) fractal signature: the slope of the radially averaged power spectrum of 64x64 patches at the distal
     radius and capitate points, fitted over 0.4-2.5 cycles/mm (log-log);
@@ -36,17 +36,23 @@ def _shared() -> Path | None:
     return p if p.is_dir() else None
 
 
+def exposed(img: np.ndarray) -> np.ndarray:
+    """Pixels that carry image: not at the image's maximum (collimator shadow, burned-in text, padding)."""
+    return img < img.max()
+
+
 def normalise(img: np.ndarray) -> np.ndarray:
-    lo, hi = np.percentile(img, [1, 99])
+    lo, hi = np.percentile(img[exposed(img)], [1, 99])
     return np.clip((img.astype(np.float64) - lo) / max(hi - lo, 1e-6), 0, 1)
 
 
-def otsu3(img: np.ndarray) -> tuple[float, float, float]:
+def otsu3(img: np.ndarray, keep: np.ndarray) -> tuple[float, float, float]:
     from skimage.filters import threshold_multiotsu
 
-    t = threshold_multiotsu(img, classes=3)
-    c = np.digitize(img, t)
-    return tuple(float(img[c == k].mean()) if (c == k).any() else np.nan for k in range(3))  # type: ignore
+    v = img[keep]
+    t = threshold_multiotsu(v, classes=3)
+    c = np.digitize(v, t)
+    return tuple(float(v[c == k].mean()) if (c == k).any() else np.nan for k in range(3))  # type: ignore
 
 
 def patch(img: np.ndarray, x: float, y: float, half: int) -> np.ndarray | None:
@@ -103,8 +109,9 @@ def measure(img: np.ndarray, pts: dict[str, tuple[float, float]], spacing_mm: fl
     from scipy import ndimage as ndi
 
     out: dict[str, float] = {}
+    keep = exposed(img)
     n = normalise(img)
-    air, soft, bone = otsu3(n)
+    air, soft, bone = otsu3(n, keep)
     out["otsu_contrast"] = (bone - soft) / max(soft - air, 1e-6)
     out["soft_level"] = soft
     bvals = [np.median(p) for k in ("distal_radius", "capitate", "lunate", "scaphoid", "hamate")
@@ -127,7 +134,7 @@ def measure(img: np.ndarray, pts: dict[str, tuple[float, float]], spacing_mm: fl
     out["styloid_distance_mm"] = styl
     out["radius_width_to_styloid_distance"] = wr * spacing_mm / styl
     out["capitate_mc3_to_styloid_distance"] = d("capitate", "mc3_base") / styl
-    out["hist"] = np.histogram(n, bins=64, range=(0, 1), density=True)[0]  # type: ignore[assignment]
+    out["hist"] = np.histogram(n[keep], bins=64, range=(0, 1), density=True)[0]  # type: ignore[assignment]
     return out
 
 

@@ -8,10 +8,10 @@ from scipy import ndimage as ndi
 
 from wristbme.synth.sites import SiteProfile
 
-MU_WATER_PER_MM = 0.031
-"""Linear attenuation of water/soft tissue at ~35 keV effective (NIST XCOM: 0.307 cm^2/g), per mm."""
-MU_BONE_PER_MM = 0.18
-"""Linear attenuation of cortical bone (ICRU, 1.92 g/cm^3) at ~35 keV effective, per mm."""
+MU_WATER_PER_MM = 0.035
+"""Linear attenuation of water/soft tissue at ~32 keV effective (NIST XCOM ~0.35 cm^2/g), per mm."""
+MU_BONE_PER_MM = 0.2
+"""Linear attenuation of cortical bone (ICRU, 1.92 g/cm^3) at ~33 keV effective (~1.05 cm^2/g), per mm."""
 MU_LEAD_PER_MM = 20.0
 """Lead marker: effectively opaque."""
 

@@ -184,7 +184,7 @@ CARPAL_POINTS: dict[Bone, list[tuple[float, float]]] = {
                      (-7.8, 0.4), (-6.6, -4.0)],
 }
 CARPAL_HALF_THICKNESS_MM = {
-    Bone.CAPITATE: 9.0, Bone.HAMATE: 8.0, Bone.LUNATE: 8.0, Bone.TRIQUETRUM: 6.5, Bone.PISIFORM: 4.5,
+    Bone.CAPITATE: 9.0, Bone.HAMATE: 8.0, Bone.LUNATE: 8.0, Bone.TRIQUETRUM: 6.5, Bone.PISIFORM: 3.5,
     Bone.SCAPHOID: 7.0, Bone.TRAPEZIUM: 7.0, Bone.TRAPEZOID: 6.0,
 }
 HOOK_CENTRE_MM = (15.0, -3.0)
@@ -206,10 +206,10 @@ ULNA_ARTICULAR = [(15.4, 25.0), (18.6, 22.8), (22.6, 21.6), (24.4, 18.6), (26.0,
 # base / shaft / head width (mm), base shape
 METACARPALS = {
     1: ((-27.5, -7.0), -30.0, 44.0, 15.0, 9.0, 13.5, "concave"),
-    2: ((-12.4, -11.8), -7.0, 67.0, 15.0, 8.5, 14.0, "notched"),
-    3: ((-0.6, -12.2), -1.0, 64.0, 14.0, 8.5, 14.0, "flat"),
-    4: ((9.8, -12.0), 6.0, 57.0, 11.5, 7.5, 12.5, "flat"),
-    5: ((18.4, -10.8), 13.0, 53.0, 12.5, 8.0, 12.0, "flat"),
+    2: ((-12.4, -11.8), -7.0, 67.0, 14.0, 8.5, 14.0, "notched"),
+    3: ((-0.6, -12.2), -1.0, 64.0, 13.0, 8.5, 14.0, "flat"),
+    4: ((9.8, -12.0), 6.0, 57.0, 10.5, 7.5, 12.5, "flat"),
+    5: ((18.4, -10.8), 13.0, 53.0, 11.5, 8.0, 12.0, "flat"),
 }
 # proximal phalanges (length, base w, shaft w, head w); middle phalanges (thumb: distal phalanx)
 PROXIMAL_PHALANGES = {1: (31.0, 13.0, 9.0, 11.0), 2: (40.0, 14.0, 9.0, 11.0), 3: (45.0, 14.5, 9.5, 11.5),
@@ -250,7 +250,7 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
         bones.append(BoneShape(
             name=bone.value, bone=bone, outline_mm=outline,
             half_thickness_mm=CARPAL_HALF_THICKNESS_MM[bone] * scale * rng.uniform(0.92, 1.08),
-            cortex_mm=0.45 * scale * rng.uniform(0.85, 1.15), cortex_shaft_mm=0.45 * scale,
+            cortex_mm=0.38 * scale * rng.uniform(0.85, 1.15), cortex_shaft_mm=0.38 * scale,
             trab_density=trab_density * rng.uniform(0.9, 1.1), tex_angle_rad=tex_angle,
             tex_anisotropy=rng.uniform(1.0, 1.5), tex_corr_mm=rng.uniform(0.22, 0.32)))
     # hook of the hamate: an end-on ring projected over the hamate body
@@ -258,8 +258,8 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
     th = np.linspace(0, 2 * np.pi, 24, endpoint=False)
     hook = np.column_stack([hc[0] + 3.2 * scale * np.cos(th), hc[1] + 4.2 * scale * np.sin(th)])
     bones.append(BoneShape(name="hook", bone=Bone.HAMATE, outline_mm=smooth_closed(hook, 60, 1),
-                           half_thickness_mm=3.0 * scale, cortex_mm=0.9 * scale, cortex_shaft_mm=0.9 * scale,
-                           trab_density=trab_density * 0.6, tex_anisotropy=1.0))
+                           half_thickness_mm=2.2 * scale, cortex_mm=0.5 * scale, cortex_shaft_mm=0.5 * scale,
+                           trab_density=trab_density * 0.5, tex_anisotropy=1.0))
 
     # radius and ulna --------------------------------------------------------------------------------------
     forearm_shift = np.array([0.0, jsn_mm]) + rng.normal(0.0, 0.5, size=2)
@@ -355,15 +355,15 @@ def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator)
     s = scale
     v2 = np.array([-u2[1], u2[0]])
     l1, l2, l5 = mc[1].length_mm, mc2.length_mm, mc5.length_mm
-    forearm = [(-36.0 * s * w, 200.0 * s), (-35.0 * s * w, 60.0 * s), (-32.5 * s * w, 30.0 * s),
-               (-31.0 * s * w, 10.0 * s), (38.0 * s * w, 10.0 * s), (39.0 * s * w, 30.0 * s),
-               (41.0 * s * w, 60.0 * s), (42.0 * s * w, 200.0 * s)]
+    forearm = [(-38.0 * s * w, 200.0 * s), (-37.0 * s * w, 60.0 * s), (-35.0 * s * w, 30.0 * s),
+               (-33.0 * s * w, 10.0 * s), (40.0 * s * w, 10.0 * s), (41.5 * s * w, 30.0 * s),
+               (43.0 * s * w, 60.0 * s), (44.0 * s * w, 200.0 * s)]
     palm = [
-        (-32.5 * s * w, 30.0 * s), (-31.0 * s * w, 14.0 * s), tuple(b1 - v1 * 11 * s - u1 * 2 * s),
+        (-35.0 * s * w, 30.0 * s), (-33.0 * s * w, 14.0 * s), tuple(b1 - v1 * 11 * s - u1 * 2 * s),
         tuple(b1 - v1 * 10 * s + u1 * l1 * 0.6), tuple(b1 + v1 * 9 * s + u1 * l1 * 0.75),
         tuple(b2 - v2 * 10 * s + u2 * l2 * 0.55), tuple(b2 - v2 * 10 * s + u2 * l2 * 1.02),
         tuple(b5 + v5 * 10 * s + u5 * l5 * 1.02), tuple(b5 + v5 * 13 * s + u5 * l5 * 0.5),
-        tuple(b5 + v5 * 14 * s), (38.0 * s * w, 14.0 * s), (39.0 * s * w, 30.0 * s)]
+        tuple(b5 + v5 * 14 * s), (40.0 * s * w, 14.0 * s), (41.5 * s * w, 30.0 * s)]
     soft = [SoftShape("forearm", smooth_closed(np.asarray(forearm), 120, 3), 20.0 * s * w),
             SoftShape("palm", smooth_closed(np.asarray(palm), 200, 3), 15.0 * s)]
     thumb = [tuple(b1 + u1 * l1 * 0.3 + v1 * o * s) for o in (-10.5, 9.0)]

@@ -44,10 +44,12 @@ BME_DENSITY_LOSS = 0.12
 """Relative drop of trabecular density at full BME weight and ``effect_size=1`` (hypothesis)."""
 BME_TEXTURE_SMOOTHING = 0.6
 """Share of the fine trabecular texture replaced by a smoothed copy at full weight, ``effect_size=1``."""
-TRABECULAR_CONTRAST = 0.25
+TRABECULAR_CONTRAST = 0.2
 """Relative standard deviation of trabecular density (texture amplitude)."""
 TEXTURE_BETA = 2.6
-"""Power-spectrum exponent of the trabecular texture (tuned against real radiographs, benchmarks/realism.py)."""
+"""Power-spectrum exponent of the trabecular texture of long bones (tuned with benchmarks/realism.py)."""
+TEXTURE_BETA_CARPAL = 3.1
+"""Power-spectrum exponent of the carpal bones' trabecular texture (tuned with benchmarks/realism.py)."""
 BME_PREVALENCE = {Bone.RADIUS: 0.35, Bone.ULNA: 0.2, Bone.SCAPHOID: 0.35, Bone.LUNATE: 0.4,
                   Bone.TRIQUETRUM: 0.35, Bone.PISIFORM: 0.1, Bone.TRAPEZIUM: 0.2, Bone.TRAPEZOID: 0.2,
                   Bone.CAPITATE: 0.45, Bone.HAMATE: 0.3, Bone.MC1: 0.1, Bone.MC2: 0.2, Bone.MC3: 0.2,
@@ -457,9 +459,10 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
         inner_half = np.maximum(half - cortex, np.float32(0.5))
         inner = _chord(depth - cortex, inner_half) * (depth > cortex)
         cort = np.maximum(outer - inner, 0.0)
-        tex = fractal_field(sub, sp, np.random.default_rng(tex_seed), beta=TEXTURE_BETA, corr_mm=shape.tex_corr_mm,
+        beta = TEXTURE_BETA if shape.axis is not None else TEXTURE_BETA_CARPAL
+        tex = fractal_field(sub, sp, np.random.default_rng(tex_seed), beta=beta, corr_mm=shape.tex_corr_mm,
                             angle_rad=frame.angle_px(shape.tex_angle_rad), anisotropy=shape.tex_anisotropy,
-                            ridge=0.35)
+                            ridge=0.25 if shape.axis is None else 0.1)
         density = np.full(sub, shape.trab_density, dtype=np.float32)
         # periarticular osteopenia (carpals whole, long bones within 15 mm of either end)
         if spec.ra_changes.osteopenia > 0 and shape.bone is not None:
@@ -555,15 +558,29 @@ def _soft_map(anat: _shapes.Anatomy, frame: _Frame) -> np.ndarray:
     """Soft-tissue thickness (mm), built on a ~0.5 mm grid and interpolated (it is smooth)."""
     rows, cols, sp = frame.rows, frame.cols, frame.sp
     f = max(1, int(round(0.5 / sp)))
-    srows, scols = -(-rows // f), -(-cols // f)
-    out = np.zeros((srows, scols), dtype=np.float32)
+    # a canvas 40 mm larger on each side, so that tissue leaving the image is not thinned at the border
+    margin = int(np.ceil(40.0 / (sp * f)))
+    srows, scols = -(-rows // f) + 2 * margin, -(-cols // f) + 2 * margin
+    union = np.zeros((srows, scols), dtype=bool)
+    r_sum = np.zeros((srows, scols), dtype=np.float32)
+    w_sum = np.zeros((srows, scols), dtype=np.float32)
     for part in anat.soft:
-        poly = frame.px(part.outline_mm) / f
+        poly = frame.px(part.outline_mm) / f + margin
         m = _raster(poly + (0.5 / f - 0.5), (srows, scols))
-        if not m.any():
-            continue
-        d = ndi.distance_transform_edt(np.pad(m, 1))[1:-1, 1:-1].astype(np.float32) * np.float32(sp * f)
-        np.maximum(out, _chord(d, part.half_thickness_mm), out=out)
+        union |= m
+        r_sum += m * np.float32(part.half_thickness_mm)
+        w_sum += m
+    if not union.any():
+        return np.zeros((rows, cols), dtype=np.float32)
+    # one smooth body: depth in the union, half thickness blended between the parts over ~10 mm
+    sigma = 10.0 / (sp * f)
+    half = ndi.gaussian_filter(r_sum, sigma) / np.maximum(ndi.gaussian_filter(w_sum, sigma), 1e-3)
+    half = np.where(union, half, np.float32(10.0)).astype(np.float32)
+    d = ndi.distance_transform_edt(union).astype(np.float32) * np.float32(sp * f)
+    dc = np.minimum(d, half)
+    out = 2.0 * np.sqrt(dc * (2.0 * half - dc))
+    out = ndi.gaussian_filter(out.astype(np.float32), max(0.4 / (sp * f), 0.5))  # soft skin edge
+    out = out[margin:srows - margin, margin:scols - margin]
     if f > 1:
         out = _physics.upsample_linear(out, f, (rows, cols))
     return np.ascontiguousarray(out, dtype=np.float32)
