@@ -1,6 +1,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wristbme.bones import Bone
 from wristbme.errors import ConfigError, InputError
@@ -93,3 +95,20 @@ def test_config_round_trip_and_validation(tmp_path, monkeypatch):
     monkeypatch.delenv("WRISTBME_STUDY")
     with pytest.raises(ConfigError, match="--study"):
         resolve_study_dir(None)
+
+
+def _era(value: dt.date) -> tuple[str, str, int]:
+    for start, kanji, letter in ((dt.date(2019, 5, 1), "令和", "R"), (dt.date(1989, 1, 8), "平成", "H"),
+                                 (dt.date(1926, 12, 25), "昭和", "S")):
+        if value >= start:
+            return kanji, letter, value.year - start.year + 1
+    raise ValueError(value)
+
+
+@given(st.dates(min_value=dt.date(1927, 1, 1), max_value=dt.date(2035, 12, 31)))
+def test_era_dates_round_trip(value):
+    kanji, letter, year = _era(value)
+    year_text = "元" if year == 1 else str(year)
+    assert parse_date(f"{kanji}{year_text}年{value.month}月{value.day}日") == value
+    assert parse_date(f"{letter}{year}.{value.month}.{value.day}") == value
+    assert parse_date(value.strftime("%Y/%m/%d")) == value
