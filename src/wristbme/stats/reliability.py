@@ -428,7 +428,7 @@ def bland_altman(a, b, *, conf: float = DEFAULT_CONF, loa_multiplier: float | No
     z = float(sps.norm.ppf(1 - alpha / 2))
     mult = z if loa_multiplier is None else float(loa_multiplier)
     se_bias = s / np.sqrt(n)
-    bias = Estimate(mean_d, mean_d - t * se_bias, mean_d + t * se_bias, conf, "t")
+    bias = Estimate(mean_d, float(mean_d - t * se_bias), float(mean_d + t * se_bias), conf, "t")
     lo, hi = mean_d - mult * s, mean_d + mult * s
     if loa_ci_method == "exact":
         lam = mult * np.sqrt(n)
