@@ -574,7 +574,7 @@ def _soft_map(anat: _shapes.Anatomy, frame: _Frame) -> np.ndarray:
         return np.zeros((rows, cols), dtype=np.float32)
     # one smooth body: depth in the union, half thickness blended between the parts over ~10 mm
     sigma = 10.0 / (sp * f)
-    half = ndi.gaussian_filter(r_sum, sigma) / np.maximum(ndi.gaussian_filter(w_sum, sigma), 1e-3)
+    half = _physics.lowpass(r_sum, sigma) / np.maximum(_physics.lowpass(w_sum, sigma), 1e-3)
     half = np.where(union, half, np.float32(10.0)).astype(np.float32)
     d = ndi.distance_transform_edt(union).astype(np.float32) * np.float32(sp * f)
     dc = np.minimum(d, half)
