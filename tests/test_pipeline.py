@@ -141,3 +141,44 @@ def test_score_files_pool_and_cli_json(tmp_path):
     assert rec["model_id"] == demo().model_id and rec["label"] and set(rec["bones"]) == {b.value for b in Bone}
     assert (tmp_path / "ov" / "w0_bme.png").is_file()
     assert rec["bones"] == recs[0]["bones"]  # same file, same scores, pool or not
+
+
+@pytest.mark.slow
+def test_score_study_creates_a_new_run_each_time_and_feeds_training(tmp_path):
+    cohort_mod = pytest.importorskip("wristbme.synth.cohort")
+    from sqlalchemy import func, select
+
+    from wristbme.study import create_store, default_config
+    from wristbme.study.intake import intake
+    from wristbme.study.models import FeatureSet, Score, ScoreRun
+    from wristbme.study.site import SiteDir, package, read_id_list
+
+    out = tmp_path / "cohort"
+    rates = dict.fromkeys(cohort_mod.DEFAULT_DEFECT_RATES, 0.0)
+    cohort_mod.generate_cohort(out, sites=1, patients_per_site=3, seed=2, workers=1, spacing_mm=0.3,
+                               defect_rates=rates)
+    store = create_store(tmp_path / "study", default_config())
+    try:
+        site = "S01"
+        folder = SiteDir.open(tmp_path / "site", site=site)
+        folder.optout_add(read_id_list(out / site / "optout.csv"))
+        sheet = next(p for p in (out / site / "cases.xlsx", out / site / "cases.csv") if p.exists())
+        package(export=out / site / "export", cases=sheet, site=site, out=tmp_path / "disc", site_dir=tmp_path / "site",
+                mask_burned_in=True)
+        intake(store, tmp_path / "disc")
+        first = pipeline.score_study(store, demo(), workers=1, progress=False)
+        assert first["n_images"] >= 1 and first["n_failed"] == 0, first
+        table = pipeline.features_table_from_store(store, workers=1, progress=False)
+        assert len(table) > 0 and table["bme_grade"].notna().all()
+        assert table.attrs["schema"]["hash"] == demo().schema_hash
+        second = pipeline.score_study(store, demo(), workers=1, progress=False, overlays=False)
+        assert second["run_id"] != first["run_id"]
+        with store.session() as s:
+            assert s.scalar(select(func.count()).select_from(ScoreRun)) == 2
+            n1 = s.scalar(select(func.count()).select_from(Score).where(Score.run_id == first["run_id"]))
+            n2 = s.scalar(select(func.count()).select_from(Score).where(Score.run_id == second["run_id"]))
+            assert n1 == n2 > 0  # same images, same model: same number of scores, old run kept
+            fs = s.scalars(select(FeatureSet).where(FeatureSet.run_id == first["run_id"])).first()
+            assert fs.data["schema_hash"] == demo().schema_hash and "reasons" in fs.data
+    finally:
+        store.close()

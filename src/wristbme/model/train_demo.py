@@ -87,9 +87,10 @@ def synthetic_table(*, n_sites: int = DEMO_SITES, patients_per_site: int = DEMO_
             jobs.append((k + 1, site, pseed, effect_size, spacing_mm, field, anatomy, fs))
     del ss
     if workers > 1:
-        from wristbme.pipeline import _run_pool
+        from concurrent.futures import ProcessPoolExecutor
 
-        results = _run_pool(jobs, _one, _noop, (), workers, progress, "engine.progress.features", "en")
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_one, jobs, chunksize=4))
     else:
         results = [_one(j) for j in jobs]
     rows = [r for res in results for r in res]
@@ -98,10 +99,6 @@ def synthetic_table(*, n_sites: int = DEMO_SITES, patients_per_site: int = DEMO_
                                      *schema.names])
     df.attrs["schema"] = schema.to_dict()
     return df
-
-
-def _noop() -> None:
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
