@@ -58,6 +58,21 @@ def test_correction_is_rescored_by_the_real_pipeline(wristbme_copy, make_client)
     print(f"\nreal re-score: wrist {before['scores']['by_region'].get('wrist')} -> {scores['by_region'].get('wrist')}")
 
 
+def test_a_correction_is_refused_when_the_scoring_model_is_not_available(wristbme_copy, make_client):
+    from wristbme.study.models import ScoreRun
+    from wristbme.study.store import open_store
+
+    with open_store(wristbme_copy.root) as store, store.session() as s, s.begin():
+        for run in s.query(ScoreRun):
+            run.model_id, run.params = "some-other-model", {}
+    client = make_client(wristbme_copy, fake_engine=False)
+    image_id = wristbme_copy.image_ids["S01-0001"]
+    token = csrf_of(client, "/cases")
+    r = client.post(f"/api/images/{image_id}/corrections", json={"landmarks": {"lunate_centre": [100.0, 100.0]}},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 409 and "some-other-model" in r.json()["message"] and "--model" in r.json()["message"]
+
+
 @pytest.fixture
 def wristbme_copy(tmp_path, wrist_study):
     import shutil

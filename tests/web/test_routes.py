@@ -127,6 +127,21 @@ def test_preview_is_downsampled_and_cached_and_full_is_full_size(study, make_cli
     assert cached.stat().st_mtime_ns == before
 
 
+def test_previews_are_warmed_in_the_background(study, make_client):
+    import time
+
+    client = make_client(study, warm_previews=True)
+    folder = study.root / "derived"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done = sorted(p.parent.name for p in folder.glob("*/preview-1024.png"))
+        if len(done) == 7:
+            break
+        time.sleep(0.1)
+    assert len(done) == 7  # every image, analysed or not
+    assert client.get("/favicon.ico").status_code == 204
+
+
 @pytest.mark.parametrize("path", ["/images/999999/preview.png", "/images/0/preview.png", "/images/-1/full.png",
                                   "/images/1/thumb.png", "/images/..%2F..%2Fstudy.toml/preview.png",
                                   "/images/1%2F..%2F..%2Fstudy.toml", "/images/abc/preview.png",
@@ -393,6 +408,28 @@ def test_report_missing_then_served(study, make_client):
     assert "script-src 'none'" in r.headers["content-security-policy"]
     assert client.get("/report/fig/roc.png").headers["content-type"] == "image/png"
     assert client.get("/report", follow_redirects=False).status_code == 307
+
+
+def test_report_per_language_in_the_demo_layout(study, make_client):
+    for lang in ("en", "ja"):
+        folder = study.root.parent / "report" / lang
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text(f"<h1>report-{lang}</h1>")
+        (folder / "report.pdf").write_bytes(b"%PDF-1.7")
+    client = make_client(study)
+    assert "report-en" in client.get("/report/").text
+    assert "report-ja" in client.get("/report/?lang=ja").text
+    assert client.get("/report/report.pdf").headers["content-type"] == "application/pdf"
+
+
+def test_report_dir_setting_wins(study, make_client, tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "index.html").write_text("<h1>configured</h1>")
+    (study.root / "reports" / "x").mkdir(parents=True)
+    (study.root / "reports" / "x" / "report.html").write_text("<h1>default</h1>")
+    assert "configured" in make_client(study, report_dir=other).get("/report/").text
+    assert "default" in make_client(study).get("/report/").text
 
 
 @pytest.mark.parametrize("path", ["/report/../study.toml", "/report/..%2F..%2Fstudy.toml", "/report/%2e%2e/store.sqlite",

@@ -160,7 +160,12 @@ def build_study(root: Path, shape: tuple[int, int] = (250, 200), spacing_mm: flo
                                 scores.append(ScoreRow(img.id, bone.value, val / 100, val))
                     else:
                         extra_id = img.id
-            record_score_run(s, model_id="test-model", model_version="0", scores=scores, label="baseline",
+            model_id = "test-model"
+            if model_path is not None:
+                from wristbme.model.artifact import ModelArtifact
+
+                model_id = ModelArtifact.load(model_path).model_id
+            record_score_run(s, model_id=model_id, model_version="0", scores=scores, label="baseline",
                              params={"model_path": str(model_path)} if model_path else {})
             # cheap argon2 parameters keep the tests fast; verification reads them from the hash itself
             cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

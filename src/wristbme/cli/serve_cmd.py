@@ -35,6 +35,10 @@ def serve(
     force_login: bool = typer.Option(False, "--require-login", help="Require login even on loopback. / 常にログイン必須"),
     report_dir: Path = typer.Option(None, "--report-dir", help="Report folder to serve (default: newest under"
                                     " <study>/reports). / 表示するレポートのフォルダ"),
+    warm: bool = typer.Option(True, "--warm-previews/--no-warm-previews", help="Render missing image previews in"
+                              " the background at start. / 起動時にプレビュー画像を事前作成"),
+    model: Path = typer.Option(None, "--model", help="Model artifact for re-scoring corrections (default: the"
+                               " one that scored the image / the demo model). / 修正後の再スコアに使うモデル"),
 ) -> None:
     """Serve the web UI over a study. / 研究データの Web UI を起動"""
     import uvicorn
@@ -46,7 +50,7 @@ def serve(
     st = state(ctx)
     settings = WebSettings(study_dir=resolve_study_dir(study), host=host, port=port, lang=st.lang,
                            local_user=operator or f"local:{getpass.getuser()}", force_login=force_login,
-                           report_dir=report_dir)
+                           report_dir=report_dir, model_path=model, warm_previews=warm)
     app = create_app(settings)
     if settings.require_login:
         info(ctx, "web.serve.login_required", host=host)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -38,6 +39,8 @@ def create_app(settings: WebSettings, *, services: StudyServices | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        if settings.warm_previews:
+            threading.Thread(target=svc.warm_previews, name="wristbme-warm-previews", daemon=True).start()
         yield
         svc.close()
 
@@ -73,6 +76,11 @@ def create_app(settings: WebSettings, *, services: StudyServices | None = None) 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     for module in (auth, pages, cases, images, subjects, report):
         app.include_router(module.router)
 

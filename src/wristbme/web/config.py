@@ -55,6 +55,11 @@ class WebSettings:
     secure_cookies : mark cookies ``Secure`` (set when served over HTTPS by a proxy).
     allowed_hosts : Host header values accepted (DNS-rebinding protection); None means loopback names when
         bound to loopback and any host otherwise.
+    preview_max_px : long side of the viewer's first image, in pixels.
+    model_path : model artifact for re-scoring corrections (default: the one that scored the image, when
+        its run names the file, else the shipped demonstration model).
+    warm_previews : render missing previews in a background thread at start (``wristbme serve`` does), so
+        even the first view of an image paints from the cache.
     """
 
     study_dir: Path
@@ -71,6 +76,8 @@ class WebSettings:
     secure_cookies: bool = False
     allowed_hosts: tuple[str, ...] | None = None
     preview_max_px: int = PREVIEW_MAX_PX
+    model_path: Path | None = None
+    warm_previews: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "study_dir", Path(self.study_dir))
@@ -90,6 +97,11 @@ class WebSettings:
             raise ConfigError("login rate limit must allow at least one attempt in a positive window")
         if self.report_dir is not None:
             object.__setattr__(self, "report_dir", Path(self.report_dir))
+        if self.model_path is not None:
+            object.__setattr__(self, "model_path", Path(self.model_path))
+            if not self.model_path.is_file():
+                raise ConfigError("model file not found", path=self.model_path,
+                                  hint="give --model the .joblib written by `wristbme train`")
         if not 64 <= self.preview_max_px <= 8192:
             raise ConfigError(f"preview size must be 64..8192 px, got {self.preview_max_px}")
 

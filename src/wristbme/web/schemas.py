@@ -151,6 +151,8 @@ class ScoreSet:
     created_at: str
     by_region: dict[str, float]
     synthetic: bool
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why a region (``wrist`` included) has no score, when the run recorded it."""
 
 
 @dataclass(frozen=True)

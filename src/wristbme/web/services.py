@@ -40,11 +40,14 @@ class StudyServices:
 
         self.settings = settings
         self.store = store if store is not None else open_store(settings.study_dir)
-        self._render_lock = threading.Lock()
+        self._render_locks: dict[tuple[int, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._stop = threading.Event()
         self._engine_lock = threading.Lock()
         self._artifacts: dict[str, Any] = {}
 
     def close(self) -> None:
+        self._stop.set()
         self.store.close()
 
     def session(self) -> Session:
@@ -264,10 +267,17 @@ class StudyServices:
                        .order_by(ScoreRun.id.desc()).limit(1))
         if run is None:
             return None
+        from wristbme.study.models import FeatureSet
+
         by_region = {r: float(sc) for r, sc in s.execute(select(Score.region, Score.score)
                                                          .where(Score.run_id == run.id, Score.image_id == image_id))}
+        cache = s.scalar(select(FeatureSet.data).where(FeatureSet.run_id == run.id, FeatureSet.image_id == image_id))
+        reasons = {str(k): str(r) for k, r in ((cache or {}).get("reasons") or {}).items() if r}
+        if (cache or {}).get("wrist_reason"):
+            reasons[WRIST] = str(cache["wrist_reason"])
+        synthetic = bool((run.params or {}).get("synthetic")) or "synthetic" in (run.label or "").lower()
         return v.ScoreSet(run.id, run.model_id, run.model_version, run.label, run.operator, _iso(run.created_at),
-                          by_region, "synthetic" in f"{run.model_id} {run.model_version}".lower() or self.synthetic)
+                          by_region, synthetic or self.synthetic, reasons)
 
     def _audit_for_image(self, s: Session, image_id: int, limit: int = 50) -> list[v.AuditEntry]:
         from wristbme.study.models import AuditEvent
@@ -304,13 +314,39 @@ class StudyServices:
         stamp = folder / f"{name}.sha256"
         if out.is_file() and stamp.is_file() and stamp.read_text() == sha:
             return out
-        with self._render_lock:
+        with self._locks_guard:
+            lock = self._render_locks.setdefault((int(image_id), kind), threading.Lock())
+        with lock:  # one renderer per image and rendition; other images are not held up
             if out.is_file() and stamp.is_file() and stamp.read_text() == sha:
                 return out
             pixels = self._read(source).pixels
             _write_png(_to_uint8(pixels, self.settings.preview_max_px if kind == "preview" else None), out)
             stamp.write_text(sha)
         return out
+
+    def warm_previews(self) -> int:
+        """Render the missing previews, analysed images first (run in a background thread at start).
+
+        Stops early when ``close()`` is called; an image that cannot be read is skipped (its page will say
+        why). Returns how many previews were rendered.
+        """
+        from wristbme.study.models import Image
+
+        with self.session() as s:
+            ids = list(s.scalars(select(Image.id).order_by(Image.analysed.desc(), Image.id)))
+        done = 0
+        name = f"preview-{self.settings.preview_max_px}.png"
+        for image_id in ids:
+            if self._stop.is_set():
+                break
+            if (self.store.derived_dir(image_id, create=False) / name).is_file():
+                continue
+            try:
+                self.image_png(image_id, "preview")
+                done += 1
+            except Exception:  # noqa: BLE001 - warming is best effort; the request path reports errors
+                continue
+        return done
 
     def _read(self, path: Path) -> Any:
         from wristbme.imaging import read_radiograph
@@ -408,19 +444,39 @@ class StudyServices:
         return _unpack_score_result(result)
 
     def _artifact_for(self, image_id: int) -> Any:
+        """The model to re-score an image with: the one that scored it last.
+
+        Looked for in ``--model`` (``settings.model_path``), then that run's ``params.model_path``, then the
+        shipped demonstration model; the artifact's id must equal the last run's ``model_id`` (scores of one
+        image from two models would not be comparable).
+
+        Raises
+        ------
+        ModelError
+            The model that scored the image is not available here.
+        """
         from wristbme.model.artifact import ModelArtifact, load_demo
         from wristbme.study.models import Score, ScoreRun
 
         with self.session() as s:
-            run = s.scalar(select(ScoreRun).join(Score).where(Score.image_id == int(image_id),
-                                                              ScoreRun.label.is_distinct_from("correction"))
+            run = s.scalar(select(ScoreRun).join(Score).where(Score.image_id == int(image_id))
                            .order_by(ScoreRun.id.desc()).limit(1))
-            path = (run.params or {}).get("model_path") if run is not None else None
+            expected = run.model_id if run is not None else None
+            run_path = (run.params or {}).get("model_path") if run is not None else None
+        candidates = [str(p) for p in (self.settings.model_path, run_path) if p and Path(p).is_file()]
         with self._engine_lock:
-            key = str(path) if path and Path(path).is_file() else "demo"
-            if key not in self._artifacts:
-                self._artifacts[key] = ModelArtifact.load(key) if key != "demo" else load_demo()
-            return self._artifacts[key]
+            for key in [*candidates, "demo"]:
+                if key not in self._artifacts:
+                    try:
+                        self._artifacts[key] = ModelArtifact.load(key) if key != "demo" else load_demo()
+                    except ModelError:
+                        if key != "demo" or expected is None:
+                            raise
+                        continue
+                artifact = self._artifacts[key]
+                if expected is None or artifact.model_id == expected:
+                    return artifact
+        raise ModelError.localized("web.error.model_missing", model=expected)
 
     # -- withdrawal --------------------------------------------------------------------------------------
     def subject_exists(self, pseudonym: str) -> bool:
@@ -441,21 +497,30 @@ class StudyServices:
         return v.WithdrawalResult(pseudonym, dict(report.counts), bool(report.after_lock))
 
     # -- report ------------------------------------------------------------------------------------------
-    def report_dir(self) -> Path | None:
-        """The latest report folder: the configured one, else the newest under ``<study>/reports``."""
-        if self.settings.report_dir is not None:
-            return self.settings.report_dir if self.settings.report_dir.is_dir() else None
-        root = self.store.root / "reports"
-        if not root.is_dir():
-            return None
-        candidates = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-                      and _report_index(p) is not None]
-        if _report_index(root) is not None:
-            candidates.append(root)
-        return max(candidates, key=lambda p: _report_index(p).stat().st_mtime, default=None)  # type: ignore[union-attr]
+    def report_dir(self, lang: str = "en") -> Path | None:
+        """The latest report folder for ``lang``.
 
-    def report_index(self) -> Path | None:
-        folder = self.report_dir()
+        Roots, first found wins: ``--report-dir``, ``<study>/reports``, and ``<study>/../report`` (where
+        ``wristbme demo`` writes). Within a root: its ``<lang>/`` folder when it holds a report (``wristbme
+        analyze`` per language), else the newest sub-folder holding one, else the root itself.
+        """
+        roots = ([self.settings.report_dir] if self.settings.report_dir is not None
+                 else [self.store.root / "reports", self.store.root.parent / "report"])
+        for root in roots:
+            if not root.is_dir():
+                continue
+            if _report_index(root / lang) is not None:
+                return root / lang
+            candidates = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                          and _report_index(p) is not None]
+            if candidates:
+                return max(candidates, key=lambda p: _report_index(p).stat().st_mtime)  # type: ignore[union-attr]
+            if _report_index(root) is not None:
+                return root
+        return None
+
+    def report_index(self, lang: str = "en") -> Path | None:
+        folder = self.report_dir(lang)
         return _report_index(folder) if folder is not None else None
 
 

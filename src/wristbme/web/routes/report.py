@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from wristbme.errors import NotFoundError
-from wristbme.web.deps import Services, Viewer, render
+from wristbme.web.deps import Lang, Services, Viewer, render
 from wristbme.web.security import resolve_inside
 
 router = APIRouter()
@@ -23,16 +23,16 @@ def report_root_redirect():
 
 
 @router.get("/report/")
-def report_index(request: Request, services: Services, user: Viewer):
-    index = services.report_index()
+def report_index(request: Request, services: Services, user: Viewer, lang: Lang):
+    index = services.report_index(lang)
     if index is None:
         return render(request, "report_missing.html", status_code=404, page="report")
     return FileResponse(index, media_type="text/html; charset=utf-8")
 
 
 @router.get("/report/{path:path}")
-def report_file(path: str, services: Services, user: Viewer):
-    folder = services.report_dir()
+def report_file(path: str, services: Services, user: Viewer, lang: Lang):
+    folder = services.report_dir(lang)
     target = resolve_inside(folder, path) if folder is not None else None
     if target is None or not target.is_file() or target.suffix.lower() not in SERVED_SUFFIXES:
         raise NotFoundError.localized("web.error.not_found_file")
