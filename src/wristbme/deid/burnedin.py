@@ -57,7 +57,9 @@ def detect_text(pixels: np.ndarray) -> list[TextBox]:
     A glyph candidate is a connected component of pixels within ``EXTREME_FRACTION`` of the minimum or
     maximum, glyph-sized (height ``MIN_GLYPH_HEIGHT_PX`` .. rows/8, width up to 15 heights for letters
     that touch), neither a speck nor a solid block, and standing out from its surroundings by at least
-    ``MIN_CONTRAST`` of the value range (text on a label box or on air; not trabecular speckle in bone).
+    ``MIN_CONTRAST`` of the value range (text on a label box or on air; not trabecular speckle in bone) on
+    a surrounding that is one background (interquartile range below ``MAX_BACKGROUND_IQR`` of the range;
+    not a corner where collimator, air and skin meet).
     Candidates of similar height on one baseline, at most two heights apart, form a line; a line of at
     least ``MIN_GLYPHS`` glyphs is text.
     """
@@ -77,6 +79,8 @@ def detect_text(pixels: np.ndarray) -> list[TextBox]:
 
 MIN_CONTRAST = 0.45
 """Median of a glyph's surroundings must differ from the glyph's value by this fraction of the range."""
+MAX_BACKGROUND_IQR = 0.25
+"""Interquartile range of a glyph's surroundings, as a fraction of the range: text sits on one background."""
 
 
 def _text_lines(arr: np.ndarray, mask: np.ndarray, polarity: str, value: float, span: float) -> list[TextBox]:
@@ -104,8 +108,13 @@ def _text_lines(arr: np.ndarray, mask: np.ndarray, polarity: str, value: float, 
         r0, r1 = max(0, sl[0].start - pad), min(rows, sl[0].stop + pad)
         c0, c1 = max(0, sl[1].start - pad), min(cols, sl[1].stop + pad)
         around = arr[r0:r1, c0:c1][~mask[r0:r1, c0:c1]]
-        if around.size < 4 or abs(float(np.median(around)) - value) < MIN_CONTRAST * span:
+        if around.size < 4:
+            continue
+        q1, med, q3 = np.percentile(around, (25, 50, 75))
+        if abs(float(med) - value) < MIN_CONTRAST * span:
             continue  # does not stand out from its surroundings: texture, not text
+        if q3 - q1 > MAX_BACKGROUND_IQR * span:
+            continue  # surroundings not one background (an edge between regions), not a glyph on a label
         count = max(1, int(round(w / (0.75 * h)))) if w > 1.2 * h else 1
         glyphs.append((sl[0].start, sl[1].start, sl[0].stop, sl[1].stop, count))
     if not glyphs:
