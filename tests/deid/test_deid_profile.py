@@ -223,3 +223,25 @@ def test_synth_cohort_is_deidentified(synth_cohort):
         else:
             assert out.PixelData == orig.PixelData
     assert masked >= 1  # site S02 burns the name and ID into every image
+
+
+@pytest.mark.slow
+def test_burned_in_text_of_synth_sites_is_found_and_nothing_else(synth_cohort):
+    import json
+
+    truth = json.loads((synth_cohort / "truth.json").read_text(encoding="utf-8"))
+    with_text = without_text = 0
+    for image in truth["images"]:
+        pixels = _read(synth_cohort / image["file"]).pixel_array
+        boxes = detect_text(pixels)
+        bbox = image.get("burned_in_text_bbox")  # [x0, y0, x1, y1]
+        if bbox:
+            covered = np.zeros(pixels.shape, bool)
+            for b in boxes:
+                covered[b.row0:b.row1, b.col0:b.col1] = True
+            assert covered[bbox[1]:bbox[3], bbox[0]:bbox[2]].mean() > 0.99, image["file"]
+            with_text += 1
+        else:
+            assert boxes == [], (image["file"], boxes)  # the lead L/R marker alone is not text
+            without_text += 1
+    assert with_text and without_text
