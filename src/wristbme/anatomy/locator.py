@@ -281,9 +281,27 @@ def _crop(img: np.ndarray, r0: int, c0: int, h: int, w: int) -> np.ndarray:
     return out
 
 
+ANCHORS = {Bone.RADIUS: "radius_articular_mid", Bone.ULNA: "ulna_articular_mid",
+           **{b: f"{b.value}_centre" for b in CARPALS},
+           **{Bone(f"mc{i}"): f"mc{i}_base_centre" for i in range(1, 6)}}
+"""The landmark each region is attached to."""
+
+
+def _local_warp(warp, atlas: Atlas, pts: np.ndarray, bone: Bone, poly_atlas: np.ndarray) -> np.ndarray:
+    """Map an atlas outline rigidly-affinely with its anchor landmark: the outline follows the landmark
+    exactly, and takes the local rotation/scale (Jacobian) of the thin-plate warp there."""
+    i = LANDMARKS.index(ANCHORS[bone])
+    a = atlas.mean_shape[i]
+    h = 2.0
+    probe = np.array([a, a + [h, 0.0], a + [0.0, h]])
+    w = warp(probe)
+    jac = np.column_stack([(w[1] - w[0]) / h, (w[2] - w[0]) / h])
+    return pts[i] + (poly_atlas - a) @ jac.T
+
+
 def _tps(src: np.ndarray, dst: np.ndarray):
     ok = np.all(np.isfinite(src), 1) & np.all(np.isfinite(dst), 1)
-    return RBFInterpolator(src[ok], dst[ok], kernel="thin_plate_spline", smoothing=1.0, degree=1)
+    return RBFInterpolator(src[ok], dst[ok], kernel="thin_plate_spline", smoothing=0.0, degree=1)
 
 
 # ------------------------------------------------------------------------------------------- public
@@ -359,7 +377,7 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         poly_atlas = atlas.polygons.get(bone)
         if poly_atlas is None:
             continue
-        poly_orig = geo.apply(canon_to_orig, warp(poly_atlas))
+        poly_orig = geo.apply(canon_to_orig, _local_warp(warp, atlas, pts, bone, poly_atlas))
         regions[bone] = Region(bone, poly_orig, region_conf[bone], ())
     reference = None
     if atlas.reference is not None:

@@ -114,10 +114,27 @@ def phantom_samples(n: int, *, seed: int = 1234) -> list[TrainSample]:
                                rotation_deg=0.0)
         ph = render_phantom(spec, seed=int(rng.integers(1 << 30)), site=None)
         rg = ph.radiograph
-        ref = getattr(ph, "reference_mask", None)
+        ref = _radial_shaft(ph.bone_masks.get(Bone.RADIUS), ph.landmarks_px.get("radius_articular_mid"),
+                            rg.spacing_mm[0])
         out.append(TrainSample(rg.pixels, rg.spacing_mm, lat == "L", dict(ph.landmarks_px),
                                dict(ph.region_masks), ref, source="synthetic", name=f"phantom{i}"))
     return out
+
+
+REFERENCE_BAND_MM = (15.0, 30.0)
+"""The normalisation reference: the radial shaft from 15 to 30 mm proximal to the articular midpoint."""
+
+
+def _radial_shaft(radius_mask: np.ndarray | None, articular_px: tuple[float, float] | None,
+                  row_spacing_mm: float) -> np.ndarray | None:
+    """Radius bone mask restricted to ``REFERENCE_BAND_MM`` (unrotated training phantoms: rows = axis)."""
+    if radius_mask is None or articular_px is None:
+        return None
+    y0 = int(round(articular_px[1] + REFERENCE_BAND_MM[0] / row_spacing_mm))
+    y1 = int(round(articular_px[1] + REFERENCE_BAND_MM[1] / row_spacing_mm))
+    out = np.zeros_like(radius_mask, dtype=bool)
+    out[max(y0, 0):max(y1, 0)] = radius_mask[max(y0, 0):max(y1, 0)]
+    return out if out.any() else None
 
 
 # --------------------------------------------------------------------------- building
@@ -187,7 +204,7 @@ def build_atlas(samples: Sequence[TrainSample], *, n_modes: int = 8,
 
     # patches and mean masks at PATCH_RES_MM in one atlas grid
     res = PATCH_RES_MM
-    origin, shape = _atlas_grid(mean, res, (25.0, 20.0, 25.0, 30.0))
+    origin, shape = _atlas_grid(mean, res, (25.0, 20.0, 25.0, 40.0))
     half = int(round(PATCH_HALF_MM / res))
     psum = np.zeros((len(LANDMARKS), 2 * half + 1, 2 * half + 1))
     pw = np.zeros(len(LANDMARKS))
