@@ -90,6 +90,22 @@ def test_package_finds_each_site_defect_and_keeps_identifiers_off_the_disc(site_
     assert provision["manifest_sha256"] == report.manifest_sha256 and provision["to"] and provision["how"]
     linkage = (root / "sitedir" / "linkage.csv").read_text()
     assert "S03-0001" in linkage
+    assert report.withdraw_at_lead == []
+
+
+def test_opt_out_after_provision_is_passed_on_and_repackaging_keeps_pseudonyms(site_disc, tmp_path):
+    site, report, root = site_disc
+    sitedir = tmp_path / "sitedir"
+    shutil.copytree(root / "sitedir", sitedir)
+    folder = SiteDir.open(sitedir)
+    linkage = folder.linkage()
+    mrn, pseudonym = sorted(linkage.items())[1]
+    told = folder.optout_add([mrn], note="asked by phone")
+    assert told == [{"pseudonym": pseudonym}]
+    again = package(export=site.export, cases=site.cases, site="S03", out=tmp_path / "disc2", site_dir=sitedir)
+    assert again.withdraw_at_lead == [pseudonym]
+    assert folder.linkage() == linkage  # same patients, same pseudonyms; nobody renumbered
+    assert pseudonym not in (tmp_path / "disc2" / "cases.csv").read_text()
 
 
 def test_intake_refuses_only_the_defects_and_is_idempotent(tmp_path, site_disc, db_url):

@@ -153,7 +153,7 @@ def site_package(ctx: typer.Context,
     report = package(export=export, cases=cases, site=site, out=out, site_dir=site_dir, config=config,
                      mask_burned_in=mask_burned_in, recipient=recipient, medium=medium)
     data = {"disc": str(report.disc), "disc_id": report.disc_id, "manifest_sha256": report.manifest_sha256,
-            "counts": report.counts(),
+            "counts": report.counts(), "withdraw_at_lead": report.withdraw_at_lead,
             "excluded": [{"reason": e.reason, "item": e.item, "detail": e.detail} for e in report.exclusions],
             "cell_errors": [{"row": e.row, "column": e.column, "problem": e.problem} for e in report.cell_errors]}
     if state(ctx).json:
@@ -164,6 +164,8 @@ def site_package(ctx: typer.Context,
         emit(ctx, data, columns=["reason", "item", "detail"], rows=rows, title=str(report.disc))
     if report.cell_errors:
         info(ctx, "study.package_cell_errors", n=len(report.cell_errors))
+    for pseudonym in report.withdraw_at_lead:
+        info(ctx, "study.optout_provided", pseudonym=pseudonym)
     c = report.counts()
     info(ctx, "study.package_done", disc=report.disc, cases=c["cases"], eligible=c["eligible"], images=c["images"],
          excluded=len(report.exclusions), opted_out=c["opted_out"])

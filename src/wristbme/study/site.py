@@ -226,6 +226,8 @@ class PackageReport:
     exclusions: list[Exclusion] = field(default_factory=list)
     cell_errors: list[CellError] = field(default_factory=list)
     manifest_sha256: str = ""
+    withdraw_at_lead: list[str] = field(default_factory=list)
+    """Pseudonyms of opted-out patients provided on an earlier disc: the lead site must withdraw them."""
 
     def counts(self) -> dict[str, int]:
         by = Counter(e.reason for e in self.exclusions)
@@ -285,6 +287,8 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
     sheet = read_case_sheet(cases)
     report = PackageReport(disc=out, disc_id=uuid.uuid4().hex, site=site, cell_errors=list(sheet.errors))
     optout_ids = {r["patient_id"] for r in site_folder.optouts()}
+    earlier = site_folder.linkage()
+    report.withdraw_at_lead = sorted(earlier[p] for p in optout_ids if p in earlier)
 
     rows_by_pid: dict[str, CaseRow] = {}
     opted: set[str] = set()
@@ -416,6 +420,7 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
         "what": {"counts": report.counts(), "pseudonyms": sorted(pseudonyms[p] for p in rows_by_pid),
                  "profile": PROFILE_NAME, "software_version": __version__},
         "excluded": [{"reason": e.reason, "item": e.item, "detail": e.detail} for e in report.exclusions],
+        "withdraw_at_lead": report.withdraw_at_lead,
     }
     _atomic_write(site_folder.path / "provisions" / f"{report.disc_id}.json",
                   json.dumps(provision, indent=1, ensure_ascii=False).encode("utf-8"))
