@@ -165,10 +165,8 @@ def flash(request: Request, message: str) -> None:
 
 
 def js_text(lang: str, prefixes: tuple[str, ...]) -> str:
-    """Catalog texts under ``prefixes`` for the page's JavaScript, as JSON safe inside a <script> block."""
-    texts = {k: t(k, lang) for k in catalog() if k.startswith(prefixes) and "{" not in catalog()[k]["en"]}
-    texts.update({k: catalog()[k][lang] for k in catalog() if k.startswith(prefixes) and k not in texts})
-    return safe_json(texts)
+    """Catalog texts under ``prefixes`` in ``lang`` for the page's JavaScript, as JSON safe in a <script>."""
+    return safe_json({k: texts[lang] for k, texts in catalog().items() if k.startswith(prefixes)})
 
 
 def safe_json(data: Any) -> str:

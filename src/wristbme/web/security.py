@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -59,8 +60,12 @@ class WebUser:
 
 # -- passwords ---------------------------------------------------------------------------------------------
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("wristbme-timing-equaliser")
-MIN_PASSWORD_LENGTH = 10
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (made on first use, not at import)."""
+    return _HASHER.hash("wristbme-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -71,7 +76,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``password_hash``; a None hash costs the same time and fails."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

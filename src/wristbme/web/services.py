@@ -21,14 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wristbme.bones import Bone
-from wristbme.errors import AnatomyError, InputError, ModelError, NotFoundError, StoreError
+from wristbme.errors import AnatomyError, InputError, ModelError, NotFoundError
 from wristbme.web import schemas as v
 from wristbme.web.config import WebSettings
 from wristbme.web.security import Role, WebUser, verify_password
 
 WRIST = "wrist"
 RESCORE_EVENT = "web.rescore"
-WITHDRAW_EVENT = "web.withdraw"
 MAX_POLYGON_POINTS = 400
 
 
@@ -702,4 +701,4 @@ def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str, 
     return result.anatomy, by_region, str(score.model_id), str(score.model_version), notes
 
 
-__all__ = ["StudyServices", "anatomy_pixels", "StoreError"]
+__all__ = ["StudyServices", "anatomy_pixels"]
