@@ -17,6 +17,7 @@ most an unreferenced file, which ``reconcile`` removes; it can never leave a row
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -123,8 +124,9 @@ class Store:
         return path
 
     # -- keyed hashes -------------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def secret(self) -> bytes:
+        """The study key (read once)."""
         return (self.root / SECRET_PATH).read_bytes()
 
     def subject_key(self, pseudonym: str) -> str:
