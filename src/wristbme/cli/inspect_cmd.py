@@ -160,6 +160,10 @@ def register(app: typer.Typer) -> None:
         spacing: float = typer.Option(None, "--spacing", help="Pixel spacing in mm for files that state "
                                       "none. / 画素間隔 (mm、ファイルに記載がない場合に使用)"),
         frame: int = typer.Option(None, "--frame", min=0, help="0-based frame of multi-frame files. / フレーム番号"),
+        anatomy: bool = typer.Option(False, "--anatomy", help="Also locate the wrist bones (landmarks, regions, "
+                                     "QC) into each record. / 手関節の骨の位置も同定"),
+        overlay: Path = typer.Option(None, "--overlay", help="Write the anatomy overlay PNG here (implies "
+                                     "--anatomy). / 解剖オーバーレイPNGの出力先"),
     ) -> None:
         """Read radiographs and list what was found (one record per file; never stops at a bad file).
         / X線画像を読み込み、ファイルごとに結果を表示します"""
@@ -169,6 +173,12 @@ def register(app: typer.Typer) -> None:
                                 debug=st.debug)
         if not records:
             raise InputError.localized("inspect.no_files", path=", ".join(str(p) for p in paths))
+        anatomy_lines = []
+        if anatomy or overlay is not None:  # added by the anatomy engineer (issue 4)
+            from wristbme.cli._inspect_anatomy import add_anatomy
+
+            anatomy_lines = add_anatomy(records, spacing_mm=spacing, frame=frame, overlay=overlay, lang=st.lang,
+                                        debug=st.debug)
         if st.json:
             emit(ctx, records)
         else:
@@ -181,6 +191,8 @@ def register(app: typer.Typer) -> None:
             for r in records:
                 if not r["ok"]:
                     console.print(f"[red]{escape(r['error'])}[/] {escape(r['message'] or '')}", highlight=False)
+        for line in anatomy_lines:
+            stderr_console().print(line, highlight=False, markup=False)
         info(ctx, "inspect.done", n=len(records), ok=len(records) - bad, bad=bad)
         if bad:
             raise typer.Exit(1)
