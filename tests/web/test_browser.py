@@ -175,6 +175,13 @@ def test_viewer_overlay_toggle_keyboard_zoom_and_full_resolution(page, server, s
     assert page.evaluate("window.wristbmeViewer.state.show.heatmap") is True
     after = page.evaluate("document.getElementById('viewer-canvas').toDataURL()")
     assert after != before
+    # window/level by keyboard on the sliders
+    width = page.get_by_role("slider", name="Window")
+    width.focus()
+    for _ in range(60):
+        page.keyboard.press("ArrowLeft")
+    assert page.evaluate("window.wristbmeViewer.state.wl.width") == 255 - 60
+    assert page.evaluate("document.getElementById('viewer-canvas').toDataURL()") != after
     page.get_by_label("Labels").check()
     page.screenshot(path=str(shots / "viewer.png"), full_page=False)
     # "0" shows the whole image from the preview; zooming in with the keyboard loads full resolution
@@ -253,6 +260,26 @@ def test_move_a_landmark_save_and_see_the_new_score_and_audit(page, server, shot
     assert page.locator("#score-wrist").inner_text() == new_score
     assert page.evaluate("window.wristbmeViewer.state.anatomy.landmarks.lunate_centre[0]") == pytest.approx(
         x1 + 1, abs=0.5)
+
+
+def test_polygon_point_by_keyboard_and_discard(page, server):
+    page.goto(server + "/cases/S01-0001")
+    page.wait_for_selector("#viewer-canvas[data-painted='1']")
+    page.get_by_role("button", name="Edit regions").focus()
+    page.keyboard.press("Enter")
+    assert page.get_by_role("button", name="Edit regions").get_attribute("aria-pressed") == "true"
+    x0, y0 = page.evaluate("window.wristbmeViewer.state.anatomy.regions.lunate.polygon[0]")
+    page.get_by_label("Point").select_option("v:lunate:0")
+    page.locator("#viewer-canvas").focus()
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("ArrowLeft")
+    x1, y1 = page.evaluate("window.wristbmeViewer.state.anatomy.regions.lunate.polygon[0]")
+    assert (x1, y1) == pytest.approx((x0 - 1, y0 + 10))
+    assert page.get_by_role("button", name="Save and re-score").is_enabled()
+    page.get_by_role("button", name="Discard changes").click()
+    assert page.evaluate("window.wristbmeViewer.state.anatomy.regions.lunate.polygon[0]") == pytest.approx([x0, y0])
+    assert page.get_by_role("button", name="Save and re-score").is_disabled()
+    assert page.locator("#viewer-status").inner_text() == "Changes discarded."
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

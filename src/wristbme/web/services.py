@@ -168,10 +168,13 @@ class StudyServices:
 
     def list_cases(self, query: v.CaseFilter) -> list[v.CaseRow]:
         """Every subject as a case row, filtered and sorted as ``query`` says."""
-        from wristbme.study.models import Subject
+        from sqlalchemy.orm import selectinload
+
+        from wristbme.study.models import Image, Subject
 
         with self.session() as s:
-            subjects = list(s.scalars(select(Subject).order_by(Subject.pseudonym)))
+            subjects = list(s.scalars(select(Subject).order_by(Subject.pseudonym).options(
+                selectinload(Subject.case), selectinload(Subject.images).selectinload(Image.findings))))
             latest = self._latest_wrist_scores(s)
             n_corr = self._correction_counts(s)
             rows = [self._case_row(s, subj, latest, n_corr) for subj in subjects]
