@@ -259,6 +259,7 @@ def test_withdrawal_removes_every_trace_and_refuses_reintake(tmp_path, site_disc
     result = withdraw(store, pseudonym, reason="patient asked (opt-out)")
     assert result.counts["images"] == len(ids) and result.counts["scores"] == len(ids)
     assert result.counts["features"] == 1 and result.counts["corrections"] == 1
+    assert result.purged
     rows = _all_text(store)
     assert pseudonym not in rows
     for value in uids + shas:

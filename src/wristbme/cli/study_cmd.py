@@ -256,7 +256,7 @@ def withdraw_cmd(ctx: typer.Context, pseudonym: str = typer.Argument(..., help="
     report = withdraw(store, pseudonym, reason=reason, actor=actor)
     store.close()
     emit(ctx, {"subject_key": report.subject_key, "already": report.already, "after_lock": report.after_lock,
-               "counts": report.counts})
+               "counts": report.counts, "purged": report.purged})
     if report.already:
         info(ctx, "study.withdraw_already")
     else:

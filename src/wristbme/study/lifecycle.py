@@ -47,6 +47,8 @@ class WithdrawalReport:
     already: bool
     after_lock: bool
     counts: dict[str, int]
+    purged: bool = True
+    """False when PostgreSQL could not rewrite the tables yet (``VACUUM FULL`` waits for locks)."""
 
 
 def withdraw(store: Store, pseudonym: str, *, reason: str, actor: str | None = None,
@@ -107,9 +109,10 @@ def withdraw(store: Store, pseudonym: str, *, reason: str, actor: str | None = N
         audit(s, "withdraw", {"subject_key": key, "site": m.group(1), "reason": reason.strip(), "counts": counts,
                               "after_lock": locked, "repeat": existing is not None}, actor=actor)
     store.remove_image_files(shas, ids)
-    store.checkpoint()
+    purged = store.purge_deleted(("subjects", "cases", "case_grades", "images", "qc_findings", "quarantine",
+                                  "anatomy_results", "corrections", "scores", "features"))
     return WithdrawalReport(subject_key=key, already=existing is not None and subject is None, after_lock=locked,
-                            counts=counts)
+                            counts=counts, purged=purged)
 
 
 def content_hash(session) -> tuple[str, int, int]:

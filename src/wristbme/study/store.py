@@ -85,6 +85,25 @@ class Store:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def purge_deleted(self, tables: tuple[str, ...]) -> bool:
+        """Make deleted rows physically unreadable: SQLite zeroes freed pages (``secure_delete``) and the
+        WAL is checkpointed and truncated; PostgreSQL rewrites ``tables`` with ``VACUUM FULL`` (waits at
+        most 5 s for locks). Returns False when PostgreSQL could not do it now (run it again later).
+        """
+        if self.is_sqlite:
+            self.checkpoint()
+            return True
+        if self.engine.dialect.name != "postgresql":
+            return False
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("SET lock_timeout = '5s'")
+                for table in tables:
+                    conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+            return True
+        except Exception:  # lock timeout or permission: the rows are deleted, only the pages remain
+            return False
+
     # -- folders ------------------------------------------------------------------------------------------
     @property
     def images_dir(self) -> Path:
