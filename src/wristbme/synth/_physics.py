@@ -8,10 +8,11 @@ from scipy import ndimage as ndi
 
 from wristbme.synth.sites import SiteProfile
 
-MU_WATER_PER_MM = 0.035
-"""Linear attenuation of water/soft tissue at ~32 keV effective (NIST XCOM ~0.35 cm^2/g), per mm."""
+MU_WATER_PER_MM = 0.038
+"""Linear attenuation of water/soft tissue at ~30 keV effective (NIST XCOM 0.376 cm^2/g), per mm."""
 MU_BONE_PER_MM = 0.2
-"""Linear attenuation of cortical bone (ICRU, 1.92 g/cm^3) at ~33 keV effective (~1.05 cm^2/g), per mm."""
+"""Linear attenuation of cortical bone (ICRU, 1.92 g/cm^3) per mm: between the XCOM values at 30 and 40 keV
+(0.256 and 0.128 /mm), a beam-hardening compromise chosen with ``benchmarks/realism.py``."""
 MU_LEAD_PER_MM = 20.0
 """Lead marker: effectively opaque."""
 
@@ -95,12 +96,17 @@ def to_display(quanta_img: np.ndarray, spacing_mm: float, site: SiteProfile, fie
     Returns float32 integer values in ``0 .. 2**bits_stored - 1``, bone bright (MONOCHROME2 sense).
     """
     quanta = np.float32(site.quanta_per_mm2 * spacing_mm * spacing_mm)
-    p = -np.log(np.maximum(quanta_img, 1.0) / quanta)
-    g = lowpass(p, site.processing_sigma_mm / spacing_mm)
-    p = p + np.float32(site.edge_gain) * (p - g) - np.float32(site.range_compression) * g
+    raw = -np.log(np.maximum(quanta_img, 1.0) / quanta)
+    g = lowpass(raw, site.processing_sigma_mm / spacing_mm)
+    p = raw + np.float32(site.edge_gain) * (raw - g) - np.float32(site.range_compression) * g
     inside = field_mask > 0.5
-    sample = p[inside][:: max(1, int(inside.sum() // 200_000))]
+    step = max(1, int(inside.sum() // 200_000))
+    sample = p[inside][::step]
     lo, hi = np.percentile(sample, site.output_percentiles)
+    # exposure recognition: direct exposure (air) is shown black, edge-enhancement halos included
+    air = (raw < 0.08)[inside][::step]
+    if air.mean() > 0.02:
+        lo = max(lo, float(np.median(sample[air])))
     if not hi > lo:
         hi = lo + 1.0
     v = np.clip((p - lo) / np.float32(hi - lo), 0.0, 1.0)

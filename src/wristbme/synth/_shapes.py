@@ -197,8 +197,8 @@ RADIUS_POINTS = [(-16.6, 15.0), (-12.0, 18.2), (-5.0, 21.2), (2.0, 22.6), (9.0, 
                  (-10.8, 130.0), (-11.0, 100.0), (-12.0, 70.0), (-14.0, 52.0), (-18.0, 38.0), (-20.2, 28.0),
                  (-19.6, 21.0)]
 RADIUS_ARTICULAR = [(-16.6, 15.0), (-12.0, 18.2), (-5.0, 21.2), (2.0, 22.6), (9.0, 23.2), (12.8, 23.6)]
-ULNA_POINTS = [(26.0, 14.4), (28.6, 18.0), (30.2, 23.6), (29.6, 30.0), (27.6, 40.0), (26.2, 55.0), (25.6, 80.0),
-               (25.2, 130.0), (15.0, 130.0), (15.0, 80.0), (15.2, 55.0), (15.0, 40.0), (15.2, 30.0), (16.0, 25.4),
+ULNA_POINTS = [(26.0, 14.4), (28.6, 18.0), (29.8, 23.6), (28.8, 30.0), (26.8, 40.0), (25.6, 55.0), (25.2, 80.0),
+               (25.0, 130.0), (16.0, 130.0), (16.0, 80.0), (16.4, 55.0), (16.4, 40.0), (16.0, 30.0), (16.2, 25.4),
                (18.6, 22.8), (22.6, 21.6), (24.4, 18.6)]
 ULNA_ARTICULAR = [(15.4, 25.0), (18.6, 22.8), (22.6, 21.6), (24.4, 18.6), (26.0, 14.4), (28.6, 18.0)]
 
@@ -214,8 +214,11 @@ METACARPALS = {
 # proximal phalanges (length, base w, shaft w, head w); middle phalanges (thumb: distal phalanx)
 PROXIMAL_PHALANGES = {1: (31.0, 13.0, 9.0, 11.0), 2: (40.0, 14.0, 9.0, 11.0), 3: (45.0, 14.5, 9.5, 11.5),
                       4: (42.0, 13.5, 9.0, 11.0), 5: (33.0, 12.0, 8.0, 9.5)}
-DISTANT_PHALANGES = {1: (23.0, 11.0, 7.0, 8.0), 2: (24.0, 11.0, 7.5, 8.5), 3: (28.0, 11.5, 8.0, 9.0),
+SECOND_PHALANGES = {1: (23.0, 11.0, 7.0, 8.0), 2: (24.0, 11.0, 7.5, 8.5), 3: (28.0, 11.5, 8.0, 9.0),
                      4: (27.0, 11.0, 7.5, 8.5), 5: (20.0, 9.5, 6.5, 7.5)}
+TERMINAL_PHALANGES = {2: (18.0, 9.0, 5.5, 7.0), 3: (20.0, 9.5, 5.8, 7.2), 4: (19.0, 9.0, 5.5, 7.0),
+                      5: (16.0, 8.0, 5.0, 6.2)}
+"""Distal phalanges of fingers 2-5 (length, base, shaft, tuft width in mm); the thumb's is in SECOND."""
 FINGER_SPREAD_DEG = {1: -8.0, 2: -3.0, 3: 0.0, 4: 3.0, 5: 6.0}
 
 
@@ -227,6 +230,7 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
     """
     bones: list[BoneShape] = []
     capitate_c = np.array([0.0, 0.0])
+    finger_tips: dict[int, np.ndarray] = {}
 
     def jit(pts: list[tuple[float, float]], amount: float = 0.4) -> np.ndarray:
         p = np.asarray(pts, dtype=float)
@@ -310,15 +314,25 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
         pb = tip + u * 2.2 * scale
         pout, pbase, pu = _long_bone(pb, pa, pl, pbw * scale, psw * scale, phw * scale, base_shape="concave",
                                      head="flat", jitter=rng.normal(0.0, 0.03, 9))
-        ml, mbw, msw, mhw = DISTANT_PHALANGES[i]
+        ml, mbw, msw, mhw = SECOND_PHALANGES[i]
         ml = ml * scale * rng.uniform(0.95, 1.05)
         mb = pbase + pu * (pl + 2.0 * scale)
         ma = pa + rng.normal(0.0, 2.0)
         mout, mbase, mu = _long_bone(mb, ma, ml, mbw * scale, msw * scale, mhw * scale, base_shape="concave",
                                      head="flat", jitter=rng.normal(0.0, 0.03, 9))
+        dl, dbw, dsw, dhw = TERMINAL_PHALANGES.get(i, (18.0, 9.0, 5.5, 7.0))
+        dl = dl * scale * rng.uniform(0.95, 1.05)
+        db = mbase + mu * (ml + 1.8 * scale)
+        da = ma + rng.normal(0.0, 1.5)
+        dout, dbase, du = _long_bone(db, da, dl, dbw * scale, dsw * scale, dhw * scale, base_shape="concave",
+                                     head="round", jitter=rng.normal(0.0, 0.03, 9))
+        finger_tips[i] = (mbase + mu * (ml + 4.0 * scale)) if i == 1 else (dbase + du * (dl + 4.0 * scale))
         if full_hand:
-            for nm, out, bp, uu, ll, bw in ((f"pp{i}", pout, pbase, pu, pl, pbw),
-                                            (f"{'dp' if i == 1 else 'mp'}{i}", mout, mbase, mu, ml, mbw)):
+            parts = [(f"pp{i}", pout, pbase, pu, pl, pbw),
+                     (f"{'dp' if i == 1 else 'mp'}{i}", mout, mbase, mu, ml, mbw)]
+            if i > 1:
+                parts.append((f"dp{i}", dout, dbase, du, dl, dbw))
+            for nm, out, bp, uu, ll, bw in parts:
                 bones.append(BoneShape(
                     name=nm, bone=None, outline_mm=smooth_closed(out, 160, 3), half_thickness_mm=bw * 0.4 * scale,
                     cortex_mm=0.7 * scale, cortex_shaft_mm=1.6 * scale, trab_density=trab_density,
@@ -326,7 +340,7 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
                     tex_anisotropy=1.6, tex_corr_mm=0.9))
 
     # soft tissue ------------------------------------------------------------------------------------------
-    soft = _soft_tissue(bones, scale, rng)
+    soft = _soft_tissue(bones, scale, rng, finger_tips)
 
     # landmarks and axes --------------------------------------------------------------------------------------
     landmarks, axes = _landmarks(bones)
@@ -340,8 +354,9 @@ def _bone(bones: list[BoneShape], name: str) -> BoneShape | None:
     return None
 
 
-def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator) -> list[SoftShape]:
-    """Forearm + palm as one outline, one capsule per finger (to the edge of any field)."""
+def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator,
+                 finger_tips: dict[int, np.ndarray]) -> list[SoftShape]:
+    """Forearm, palm, thumb and one capsule per finger, ending 4 mm beyond the last phalanx."""
     w = rng.uniform(0.95, 1.08)
     mc = {i: _bone(bones, f"mc{i}") for i in range(1, 6)}
     mc5 = mc[5]
@@ -367,7 +382,8 @@ def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator)
     soft = [SoftShape("forearm", smooth_closed(np.asarray(forearm), 120, 3), 20.0 * s * w),
             SoftShape("palm", smooth_closed(np.asarray(palm), 200, 3), 15.0 * s)]
     thumb = [tuple(b1 + u1 * l1 * 0.3 + v1 * o * s) for o in (-10.5, 9.0)]
-    thumb += [tuple(b1 + u1 * 200 * s + v1 * 9.0 * s), tuple(b1 + u1 * 200 * s - v1 * 10.5 * s)]
+    t_len = float((finger_tips[1] - b1) @ u1)
+    thumb += [tuple(b1 + u1 * t_len + v1 * 9.0 * s), tuple(b1 + u1 * t_len - v1 * 10.5 * s)]
     soft.append(SoftShape("thumb", smooth_closed(np.asarray(thumb), 60, 2), 10.0 * s))
     for i in range(2, 6):
         m = mc[i]
@@ -380,8 +396,9 @@ def _soft_tissue(bones: list[BoneShape], scale: float, rng: np.random.Generator)
             u = np.asarray(m.axis[1])
         v = np.array([-u[1], u[0]])
         half_w = (9.5 if i in (2, 3, 4) else 8.5) * s
-        length = 200.0 * s
-        cap = [base + v * half_w, base + u * length + v * half_w, base + u * length - v * half_w, base - v * half_w]
+        length = float((finger_tips[i] - base) @ u)
+        cap = [base + v * half_w, base + u * length + v * half_w * 0.8, base + u * (length + half_w * 0.4),
+               base + u * length - v * half_w * 0.8, base - v * half_w]
         soft.append(SoftShape(f"finger{i}", smooth_closed(np.asarray(cap), 60, 2), half_w * 0.9))
     return soft
 

@@ -36,7 +36,7 @@ from wristbme.synth.sites import SiteProfile, get_site
 
 FIELDS_MM = {
     "wrist": (-50.0, 50.0, -50.0, 54.0),
-    "full": (-120.0, 80.0, -170.0, 80.0),
+    "full": (-120.0, 80.0, -185.0, 80.0),
 }
 """Field of view (x0, x1, y0, y1) in canonical mm (capitate near the origin) before rotation/translation."""
 
@@ -48,7 +48,7 @@ TRABECULAR_CONTRAST = 0.2
 """Relative standard deviation of trabecular density (texture amplitude)."""
 TEXTURE_BETA = 2.6
 """Power-spectrum exponent of the trabecular texture of long bones (tuned with benchmarks/realism.py)."""
-TEXTURE_BETA_CARPAL = 3.1
+TEXTURE_BETA_CARPAL = 3.4
 """Power-spectrum exponent of the carpal bones' trabecular texture (tuned with benchmarks/realism.py)."""
 BME_PREVALENCE = {Bone.RADIUS: 0.35, Bone.ULNA: 0.2, Bone.SCAPHOID: 0.35, Bone.LUNATE: 0.4,
                   Bone.TRIQUETRUM: 0.35, Bone.PISIFORM: 0.1, Bone.TRAPEZIUM: 0.2, Bone.TRAPEZOID: 0.2,
@@ -100,7 +100,7 @@ class HandSpec:
     laterality : str
         ``"R"`` or ``"L"``.
     field : str
-        ``"full"`` (hand to the middle phalanges, 200 x 250 mm) or ``"wrist"`` (100 x 104 mm).
+        ``"full"`` (whole hand and distal forearm, 200 x 265 mm) or ``"wrist"`` (100 x 104 mm).
     spacing_mm : float
         Pixel spacing in the object plane (mm), 0.05..0.5.
     sex : str
