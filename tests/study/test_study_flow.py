@@ -84,7 +84,12 @@ def test_package_finds_each_site_defect_and_keeps_identifiers_off_the_disc(site_
         assert ident.encode() not in blob, "identifier on the disc"
     assert not (disc / "linkage.csv").exists()
     manifest = json.loads((disc / "manifest.json").read_text())
-    assert {f["path"] for f in manifest["files"]} >= {"DICOMDIR", "cases.csv"}
+    assert {f["path"] for f in manifest["files"]} >= {"DICOMDIR", "cases.csv", "provision.json"}
+    from pydicom.fileset import FileSet
+
+    assert len(list(FileSet(disc / "DICOMDIR"))) == report.n_images
+    on_disc = json.loads((disc / "provision.json").read_text())
+    assert on_disc["to"] and on_disc["how"] and on_disc["when"] and "excluded" not in on_disc
     assert manifest["counts"]["opted_out"] == 1
     provision = json.loads((root / "sitedir" / "provisions" / f"{report.disc_id}.json").read_text())
     assert provision["manifest_sha256"] == report.manifest_sha256 and provision["to"] and provision["how"]

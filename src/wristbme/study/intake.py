@@ -51,7 +51,7 @@ from wristbme.study.models import (
     Withdrawal,
     utcnow,
 )
-from wristbme.study.site import CASE_COLUMNS, CASES_FILE, DISC_FORMAT, MANIFEST, PSEUDONYM_RE
+from wristbme.study.site import CASE_COLUMNS, CASES_FILE, DISC_FORMAT, MANIFEST, PROVISION_FILE, PSEUDONYM_RE
 from wristbme.study.store import Store
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def intake(store: Store, disc: str | Path, *, actor: str | None = None,
         report.refused.append(RefusedItem(CASES_FILE, Refusal.MISSING_FILE, "the disc has no cases.csv"))
 
     # 3. images
-    image_files = [rel for rel in verified if rel not in (CASES_FILE, "DICOMDIR")]
+    image_files = [rel for rel in verified if rel not in (CASES_FILE, PROVISION_FILE, "DICOMDIR")]
     for i, rel in enumerate(sorted(image_files)):
         _intake_image(store, disc / rel, rel, verified[rel], site, intake_id, report, disc_subjects, actor)
         if progress:

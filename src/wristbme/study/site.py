@@ -38,6 +38,7 @@ from wristbme.study.eligibility import check, derive
 DISC_FORMAT = "wristbme-disc/1"
 MANIFEST = "manifest.json"
 CASES_FILE = "cases.csv"
+PROVISION_FILE = "provision.json"
 PSEUDONYM_RE = re.compile(r"^(S\d{2})-(\d{4})$")
 CASE_COLUMNS = ("pseudonym", "site", "age_years", "sex", "duration_months", "interval_days", "xray_year",
                 "mri_side", "bme_present", "eligible", "ineligible_reasons", "n_images",
@@ -399,6 +400,12 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
         fs.write(out)
     shutil.rmtree(staging, ignore_errors=True)
     (out / CASES_FILE).write_text(buf.getvalue(), encoding="utf-8")
+    when = _now()
+    # the record of provision travels with the disc (counts only) and stays, in full, in SITEDIR
+    (out / PROVISION_FILE).write_text(json.dumps({
+        "disc_id": report.disc_id, "site": site, "when": when, "to": recipient, "how": medium,
+        "what": {"counts": report.counts(), "profile": PROFILE_NAME, "software_version": __version__},
+    }, indent=1, ensure_ascii=False), encoding="utf-8")
     files = []
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != MANIFEST:
@@ -406,7 +413,7 @@ def package(*, export: str | Path, cases: str | Path, site: str, out: str | Path
             files.append({"path": p.relative_to(out).as_posix(), "sha256": hashlib.sha256(data).hexdigest(),
                           "size": len(data)})
     manifest = {
-        "format": DISC_FORMAT, "disc_id": report.disc_id, "site": site, "created": _now(),
+        "format": DISC_FORMAT, "disc_id": report.disc_id, "site": site, "created": when,
         "software": {"name": "wristbme", "version": __version__},
         "profile": PROFILE_NAME, "mask_burned_in": mask_burned_in,
         "counts": report.counts(), "files": files,
