@@ -91,3 +91,16 @@ def test_error_messages_are_translated(study, make_client):
     assert r.status_code == 403 and "フォームの有効期限" in r.text
     r = client.post("/login?lang=ja", data={"username": "vera", "password": "wrong", "csrf_token": token})
     assert "ユーザー名またはパスワードが違います" in r.text
+
+
+def test_api_refusals_are_translated(study, make_client):
+    client = make_client(study)
+    token = csrf_of(client, "/cases")
+    image_id = study.image_ids["S01-0001"]
+    r = client.post(f"/api/images/{image_id}/corrections?lang=ja", json={"landmarks": {"nose": [1, 1]}},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 400 and "不明なランドマーク" in r.json()["message"]
+    r = client.post(f"/api/images/{image_id}/corrections?lang=en", json={"landmarks": {"nose": [1, 1]}},
+                    headers={"X-CSRF-Token": token})
+    assert "unknown landmark 'nose'" in r.json()["message"]
+    assert "ストアにありません" in client.get("/api/images/999?lang=ja").json()["message"]

@@ -218,13 +218,13 @@ class StudyServices:
         with self.session() as s:
             subj = s.scalar(select(Subject).where(Subject.pseudonym == pseudonym))
             if subj is None:
-                raise NotFoundError(f"case {pseudonym} not found", hint="pick a case from the case list")
+                raise NotFoundError.localized("web.err.no_case", pseudonym=pseudonym)
             row = self._case_row(s, subj, self._latest_wrist_scores(s), self._correction_counts(s))
             images = [_image_summary(i) for i in sorted(subj.images, key=lambda i: (not i.analysed, i.id))]
             shown = next((i for i in images if i.id == image_id), None) if image_id is not None else (
                 next((i for i in images if i.id == row.image_id), None))
             if image_id is not None and shown is None:
-                raise NotFoundError(f"image {image_id} does not belong to case {pseudonym}")
+                raise NotFoundError.localized("web.err.image_not_in_case", image=image_id, pseudonym=pseudonym)
             case = subj.case
             return v.CaseView(
                 row=row, age_years=case.age_years if case else None, sex=case.sex if case else None,
@@ -238,7 +238,7 @@ class StudyServices:
 
         image = s.get(Image, int(image_id))
         if image is None:
-            raise NotFoundError(f"image {image_id} not found", hint="open it from the case list")
+            raise NotFoundError.localized("web.err.no_image", image=image_id)
         return image
 
     def image_detail(self, image_id: int) -> v.ImageDetail:
@@ -305,7 +305,7 @@ class StudyServices:
         ``full``. Rendered on first request into the image's derived folder; the path never comes from the
         request."""
         if kind not in ("preview", "full"):
-            raise NotFoundError(f"no image rendition {kind!r}", hint="use preview or full")
+            raise NotFoundError.localized("web.err.no_rendition", kind=kind)
         with self.session() as s:
             image = self._image_row(s, image_id)
             source = self.store.image_file(image)
@@ -439,8 +439,7 @@ class StudyServices:
         try:
             from wristbme.pipeline import score_radiograph
         except ImportError as exc:  # the engine is not part of this build
-            raise ModelError("the scoring pipeline is not available in this installation",
-                             hint=f"install the full wristbme package ({exc.name})") from None
+            raise ModelError.localized("web.err.no_pipeline", module=exc.name) from None
         artifact = self._artifact_for(image_id)
         result = score_radiograph(radiograph, artifact, corrections=edits_mm, site=site)
         return _unpack_score_result(result)
@@ -492,9 +491,9 @@ class StudyServices:
         from wristbme.study.lifecycle import withdraw
 
         if not reason.strip():
-            raise InputError("a reason is required to withdraw a subject", hint="write the reason")
+            raise InputError.localized("web.withdraw.no_reason")
         if not self.subject_exists(pseudonym):
-            raise NotFoundError(f"subject {pseudonym} not found")
+            raise NotFoundError.localized("web.error.no_subject", pseudonym=pseudonym)
         report = withdraw(self.store, pseudonym, reason=reason.strip(), actor=user.name)
         return v.WithdrawalResult(pseudonym, dict(report.counts), bool(report.after_lock))
 
@@ -646,7 +645,7 @@ def _check_request(request: v.CorrectionRequest, rows: int, cols: int) -> None:
     from wristbme.anatomy.types import LANDMARKS
 
     if not request.landmarks and not request.regions:
-        raise InputError("the correction moves nothing", hint="drag a landmark or a polygon point first")
+        raise InputError.localized("web.err.nothing_moved")
     margin = 0.05 * max(rows, cols)
 
     def inside(x: float, y: float) -> bool:
@@ -655,19 +654,19 @@ def _check_request(request: v.CorrectionRequest, rows: int, cols: int) -> None:
 
     for name, (x, y) in request.landmarks.items():
         if name not in LANDMARKS:
-            raise InputError(f"unknown landmark {name!r}", hint="use a landmark name from the anatomy")
+            raise InputError.localized("web.err.unknown_landmark", name=name)
         if not inside(x, y):
-            raise InputError(f"landmark {name} at ({x}, {y}) px lies outside the {cols}×{rows} image")
+            raise InputError.localized("web.err.outside", what=name, x=round(x, 1), y=round(y, 1), cols=cols, rows=rows)
     for bone, pts in request.regions.items():
         try:
             Bone(bone)
         except ValueError:
-            raise InputError(f"unknown bone {bone!r}", hint="use a bone id such as lunate or mc3") from None
+            raise InputError.localized("web.err.unknown_bone", bone=bone) from None
         if not 3 <= len(pts) <= MAX_POLYGON_POINTS:
-            raise InputError(f"region {bone}: a polygon needs 3..{MAX_POLYGON_POINTS} points, got {len(pts)}")
+            raise InputError.localized("web.err.polygon_size", bone=bone, max=MAX_POLYGON_POINTS, n=len(pts))
         for x, y in pts:
             if not inside(x, y):
-                raise InputError(f"region {bone}: point ({x}, {y}) px lies outside the {cols}×{rows} image")
+                raise InputError.localized("web.err.outside", what=bone, x=round(x, 1), y=round(y, 1), cols=cols, rows=rows)
 
 
 def _edits_to_mm(request: v.CorrectionRequest, base: Any | None, radiograph: Any) -> dict[str, Any]:
@@ -678,8 +677,7 @@ def _edits_to_mm(request: v.CorrectionRequest, base: Any | None, radiograph: Any
     elif radiograph.spacing_mm is not None:
         spacing = radiograph.spacing_mm
     else:
-        raise AnatomyError("the image has no pixel spacing and no stored anatomy to correct",
-                           hint="score the study first (wristbme score), then correct")
+        raise AnatomyError.localized("web.err.no_spacing")
     sx, sy = float(spacing[1]), float(spacing[0])
     return {"landmarks": {k: [x * sx, y * sy] for k, (x, y) in request.landmarks.items()},
             "regions": {k: [[x * sx, y * sy] for x, y in pts] for k, pts in request.regions.items()}}
@@ -699,8 +697,7 @@ def _unpack_score_result(result: Any) -> tuple[Any, dict[str, float], str, str, 
     if score.wrist is None:
         notes.insert(0, f"wrist: {score.wrist_reason or 'not scored'}")
     if not by_region:
-        raise ModelError("the model scored no bone of the corrected image",
-                         hint="check the regions' QC flags; flagged regions are not scored")
+        raise ModelError.localized("web.err.nothing_scored")
     return result.anatomy, by_region, str(score.model_id), str(score.model_version), notes
 
 

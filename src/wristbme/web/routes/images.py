@@ -54,25 +54,25 @@ def parse_correction(payload: dict[str, Any]) -> v.CorrectionRequest:
     regions_raw = payload.get("regions") or {}
     note = payload.get("note")
     if not isinstance(landmarks_raw, dict) or not isinstance(regions_raw, dict):
-        raise InputError("landmarks and regions must be JSON objects", hint="send {name: [x, y]} and {bone: [[x, y]]}")
+        raise InputError.localized("web.err.body_shape")
     if note is not None and (not isinstance(note, str) or len(note) > 200):
-        raise InputError("note must be text of at most 200 characters")
+        raise InputError.localized("web.err.note")
     landmarks = {str(k): _point(p, f"landmark {k}") for k, p in landmarks_raw.items()}
     regions = {}
     for bone, pts in regions_raw.items():
         if not isinstance(pts, list):
-            raise InputError(f"region {bone}: expected a list of [x, y] points")
+            raise InputError.localized("web.err.point", what=str(bone)[:40])
         regions[str(bone)] = [_point(p, f"region {bone}") for p in pts]
     if len(landmarks) > 64 or len(regions) > 32:
-        raise InputError("too many items in one correction", hint="save in smaller steps")
+        raise InputError.localized("web.err.too_many")
     return v.CorrectionRequest(landmarks=landmarks, regions=regions, note=(note or "").strip() or None)
 
 
 def _point(value: Any, what: str) -> tuple[float, float]:
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in value)):
-        raise InputError(f"{what}: expected [x, y] in pixels, got {str(value)[:40]}")
+        raise InputError.localized("web.err.point", what=what[:60])
     x, y = float(value[0]), float(value[1])
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise InputError(f"{what}: coordinates must be finite numbers")
+        raise InputError.localized("web.err.point", what=what[:60])
     return (x, y)
