@@ -103,7 +103,8 @@ def to_display(quanta_img: np.ndarray, spacing_mm: float, site: SiteProfile, fie
     step = max(1, int(inside.sum() // 200_000))
     sample = p[inside][::step]
     lo, hi = np.percentile(sample, site.output_percentiles)
-    # exposure recognition: direct exposure (air) is shown black, edge-enhancement halos included
+    # exposure recognition: direct exposure (air) is shown black and the
+    # edge-enhancement undershoot next to the skin clipped
     air = (raw < 0.08)[inside][::step]
     if air.mean() > 0.02:
         lo = max(lo, float(np.median(sample[air])))
