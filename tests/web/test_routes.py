@@ -100,6 +100,15 @@ def test_case_page_shows_scores_grades_flags_and_images(study, make_client):
     assert x == pytest.approx(0.2 * study.shape[1], abs=0.01) and y == pytest.approx(0.25 * study.shape[0], abs=0.01)
 
 
+def test_case_page_links_to_its_neighbours(study, make_client):
+    client = make_client(study)
+    html = client.get("/cases/S01-0002").text
+    assert 'href="/cases/S01-0001" rel="prev"' in html and 'href="/cases/S01-0003" rel="next"' in html
+    first = client.get("/cases/S01-0001").text
+    assert 'rel="prev"' not in first and 'href="/cases/S01-0002" rel="next"' in first
+    assert 'rel="next"' not in client.get("/cases/S02-0003").text
+
+
 def test_case_page_other_image_and_refusals(study, make_client):
     client = make_client(study)
     r = client.get(f"/cases/S01-0001?image={study.extra_image_id}")

@@ -211,6 +211,17 @@ class StudyServices:
         return dict(s.execute(select(Correction.image_id, func.count(Correction.id))
                               .group_by(Correction.image_id)).all())
 
+    def neighbours(self, pseudonym: str) -> tuple[str | None, str | None]:
+        """The cases before and after ``pseudonym`` in pseudonym order (None at either end)."""
+        from wristbme.study.models import Subject
+
+        with self.session() as s:
+            before = s.scalar(select(Subject.pseudonym).where(Subject.pseudonym < pseudonym)
+                              .order_by(Subject.pseudonym.desc()).limit(1))
+            after = s.scalar(select(Subject.pseudonym).where(Subject.pseudonym > pseudonym)
+                             .order_by(Subject.pseudonym).limit(1))
+        return before, after
+
     def case(self, pseudonym: str, image_id: int | None = None) -> v.CaseView:
         """One case with its images; ``image_id`` picks which image to show (default: the analysed one)."""
         from wristbme.study.models import Subject

@@ -54,7 +54,9 @@ def case_page(request: Request, services: Services, user: Viewer, lang: Lang,
                   "saveUrl": f"/api/images/{detail.image.id}/corrections",
                   "canEdit": can_edit, "csrf": csrf_token(request),
                   "boneNames": {b.value: b.label(lang) for b in Bone}}
+    previous_case, next_case = services.neighbours(case.row.pseudonym)
     return render(request, "case.html", page="cases", c=case, detail=detail, bones=list(Bone),
+                  previous_case=previous_case, next_case=next_case,
                   can_edit=can_edit, viewer_json=safe_json(viewer) if viewer else "null",
                   viewer_text=js_text(lang, ("web.viewer.", "web.scores.", "web.common.")),
                   title=t("web.case.title", lang, pseudonym=case.row.pseudonym))
