@@ -138,11 +138,14 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 
 def _headline_numbers(numbers: dict) -> dict:
-    """Pick the headline figures out of the report's numbers.json (pooled AUC and reproducibility)."""
-    picked = {}
-    for key in ("n_analysed", "pooled_auc", "auc", "heterogeneity", "software_repeatability"):
-        if key in numbers:
-            picked[key] = numbers[key]
-    if not picked:
-        picked["report_numbers"] = sorted(numbers)[:20]
-    return picked
+    """The headline figures of the report's ``numbers.json``: flow, pooled AUC (DeLong CI), heterogeneity."""
+    flow = numbers.get("flow", {}).get("by_site", {})
+    accuracy = numbers.get("accuracy", {})
+    dl = numbers.get("heterogeneity", {}).get("DL", {})
+    return {
+        "received": sum(v.get("received", 0) for v in flow.values()),
+        "analysed": sum(v.get("analysed", 0) for v in flow.values()),
+        "auc_wrist_delong": accuracy.get("auc_delong"),
+        "auc_sites_pooled_dl": dl.get("pooled"),
+        "i2_sites": dl.get("i2"),
+    }
