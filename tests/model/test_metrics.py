@@ -81,3 +81,20 @@ def test_newton_logistic_fit_matches_sklearn_unpenalised():
     coef, intercept = logistic_fit(X, y, ridge=0.0)
     ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
     assert np.allclose(coef, ref.coef_[0], atol=1e-4) and intercept == pytest.approx(ref.intercept_[0], abs=1e-4)
+
+
+def test_within_bone_auc_ignores_prevalence_differences_between_bones():
+    from wristbme.model.metrics import auc_within
+
+    rng = np.random.default_rng(8)
+    n = 400
+    bones = rng.choice(["a", "b"], n)
+    y = (rng.random(n) < np.where(bones == "a", 0.6, 0.1)).astype(int)
+    score = np.where(bones == "a", 1.0, 0.0) + rng.normal(0, 0.01, n)  # knows the bone, nothing else
+    pooled = auc_ci(y, score)
+    within = auc_within(y, score, bones, np.arange(n) // 2, n_boot=200)
+    assert pooled["auc"] > 0.7
+    assert within["ci_low"] <= 0.5 <= within["ci_high"]
+    exact = [roc_auc_score(y[bones == b], score[bones == b]) for b in ("a", "b")]
+    w = [y[bones == b].sum() * (1 - y[bones == b]).sum() for b in ("a", "b")]
+    assert within["auc"] == pytest.approx(np.average(exact, weights=w))

@@ -138,6 +138,7 @@ def register(app: typer.Typer) -> None:
         cv = val.get("nested_cv", {}).get("metrics", {})
         rows.append(["nested CV", "wrist", _fmt_auc(cv.get("wrist_auc")), "all"])
         rows.append(["nested CV", "bone", _fmt_auc(cv.get("bone_auc")), "all"])
+        rows.append(["nested CV", "bone (within-bone pairs)", _fmt_auc(cv.get("bone_auc_within_bone")), "all"])
         lo = val.get("leave_one_site_out", {})
         for site, m in sorted(lo.get("per_site", {}).items()):
             rows.append(["LOSO", "wrist", _fmt_auc(m.get("wrist_auc")), site])

@@ -77,22 +77,63 @@ def _cluster_bootstrap_aucs(y: np.ndarray, score: np.ndarray, groups: np.ndarray
     sum_g P_g (N_before_g + N_g / 2) / (P N) with P_g, N_g the weighted positives/negatives in tie group g.
     Resamples with a single class are dropped.
     """
+    num, den = _bootstrap_parts(y, score, _cluster_counts(groups, n_boot, seed)[1])
+    ok = den > 0
+    return num[ok] / den[ok]
+
+
+def _cluster_counts(groups: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster index of each unit, multiplicity of each cluster in each of ``n_boot`` resamples)."""
     _, inv = np.unique(groups, return_inverse=True)
     n_clusters = int(inv.max()) + 1
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, n_clusters, size=(n_boot, n_clusters))
     counts = np.stack([np.bincount(p, minlength=n_clusters) for p in picks]).astype(np.float64)
+    return inv, counts[:, inv]
+
+
+def _bootstrap_parts(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted Mann–Whitney numerator and denominator (P·N) per resample; ``weights`` (n_boot, n)."""
     order = np.argsort(score, kind="stable")
     s_sorted = score[order]
     y_sorted = y[order].astype(np.float64)
     starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-    W = counts[:, inv[order]]
+    W = weights[:, order]
     Pg = np.add.reduceat(W * y_sorted, starts, axis=1)
     Ng = np.add.reduceat(W * (1.0 - y_sorted), starts, axis=1)
     before = np.cumsum(Ng, axis=1) - Ng
-    P, N = Pg.sum(axis=1), Ng.sum(axis=1)
-    ok = (P > 0) & (N > 0)
-    return (Pg * (before + 0.5 * Ng)).sum(axis=1)[ok] / (P[ok] * N[ok])
+    return (Pg * (before + 0.5 * Ng)).sum(axis=1), Pg.sum(axis=1) * Ng.sum(axis=1)
+
+
+def auc_within(y, score, strata, groups, *, level: float = 0.95, n_boot: int = 500, seed: int = 0) -> dict:
+    """AUC over positive–negative pairs *of the same stratum* (here: the same bone), with a patient-cluster
+    bootstrap CI. Unlike the pooled bone-level AUC, it is 0.5 in expectation when images carry no signal,
+    whatever the prevalence differences between bones."""
+    y = np.asarray(y).astype(int)
+    score = np.asarray(score, dtype=np.float64)
+    strata = np.asarray(strata).astype(str)
+    _, W = _cluster_counts(np.asarray(groups), n_boot, seed)
+    num_b = np.zeros(n_boot)
+    den_b = np.zeros(n_boot)
+    num0 = den0 = 0.0
+    for s in np.unique(strata):
+        rows = strata == s
+        if y[rows].min() == y[rows].max():
+            continue
+        n, d = _bootstrap_parts(y[rows], score[rows], W[:, rows])
+        num_b += n
+        den_b += d
+        n1, d1 = _bootstrap_parts(y[rows], score[rows], np.ones((1, int(rows.sum()))))
+        num0 += float(n1[0])
+        den0 += float(d1[0])
+    out = {"auc": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": int(len(y)),
+           "method": f"within_stratum_cluster_bootstrap_{n_boot}"}
+    if den0 == 0:
+        return out
+    ok = den_b > 0
+    lo, hi = np.percentile(num_b[ok] / den_b[ok], [100 * (0.5 - level / 2), 100 * (0.5 + level / 2)])
+    out.update(auc=num0 / den0, ci_low=float(lo), ci_high=float(hi))
+    return out
 
 
 def _delong_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:

@@ -10,7 +10,8 @@ Validation schemes (all patient-grouped; nothing fitted ever sees a held-out row
   site's location/scale is estimated from its own rows without labels (``ComBat.transform``).
 
 Metrics on the pooled out-of-fold predictions: bone-level AUC (units = image × bone, cluster bootstrap
-over patients), wrist-level AUC (DeLong, or cluster bootstrap when a patient has several images), Brier
+over patients), the within-bone AUC (only pairs of the same bone, so bone prevalence differences do not
+count), wrist-level AUC (DeLong, or cluster bootstrap when a patient has several images), Brier
 score and calibration slope/intercept of the wrist probability.
 """
 
@@ -28,7 +29,7 @@ from wristbme.errors import ModelError
 from wristbme.features.schema import FeatureSchema
 from wristbme.model.artifact import ModelArtifact, jsonable
 from wristbme.model.engine import METHODS, fit_engine, grouped_splits
-from wristbme.model.metrics import auc_ci, brier, calibration
+from wristbme.model.metrics import auc_ci, auc_within, brier, calibration
 
 ID_COLUMNS = ("image_id", "patient_id", "site", "bone", "bme_grade")
 
@@ -105,9 +106,10 @@ def prepare(table: pd.DataFrame, labels=None, groups=None, sites=None, *,
 def _metrics(data: TrainingData, bone_p: np.ndarray, img_ids: np.ndarray, wrist_p: np.ndarray, seed: int) -> dict:
     y = data.y
     bone = auc_ci(y, bone_p, data.groups, seed=seed)
+    bone_within = auc_within(y, bone_p, data.bones, data.groups, seed=seed)
     wy, wg = _wrist_truth(data, img_ids)
     wrist = auc_ci(wy, wrist_p, wg, seed=seed)
-    out = {"bone_auc": bone, "wrist_auc": wrist}
+    out = {"bone_auc": bone, "bone_auc_within_bone": bone_within, "wrist_auc": wrist}
     if len(set(wy.tolist())) == 2:
         out["wrist_brier"] = brier(wy, wrist_p)
         out["wrist_calibration"] = calibration(wy, wrist_p)
