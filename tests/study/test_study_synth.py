@@ -66,7 +66,7 @@ def _disc_to_export(disc: Path, export: Path, secret: bytes) -> dict[str, str]:
                     by_uid[keyed_uid(uid, secret)] = p.relative_to(export).as_posix()
         out = {}
         for p in disc.rglob("*"):
-            if p.is_file() and p.name not in ("DICOMDIR", "cases.csv", "manifest.json"):
+            if p.is_file() and p.name not in ("DICOMDIR", "cases.csv", "manifest.json", "provision.json"):
                 uid = pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID
                 out[p.relative_to(disc).as_posix()] = by_uid[uid]
     return out

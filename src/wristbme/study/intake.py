@@ -176,6 +176,12 @@ def intake(store: Store, disc: str | Path, *, actor: str | None = None,
     disc = Path(disc)
     if not disc.is_dir():
         raise InputError.localized("study.err.disc_missing", path=disc)
+    with store.exclusive():
+        return _intake_locked(store, disc, actor=actor, progress=progress)
+
+
+def _intake_locked(store: Store, disc: Path, *, actor: str | None,
+                   progress: Callable[[int, int], None] | None) -> IntakeReport:
     check_data_use_period(store, "intake")
     with store.session() as s:
         if active_lock(s) is not None:
@@ -208,7 +214,7 @@ def intake(store: Store, disc: str | Path, *, actor: str | None = None,
         rel = str(entry.get("path", ""))
         listed.add(rel)
         path = disc / rel
-        if ".." in Path(rel).parts or not rel:
+        if not rel or ".." in Path(rel).parts or Path(rel).is_absolute():
             report.refused.append(RefusedItem(rel or "?", Refusal.MANIFEST_MISMATCH, "path leaves the disc"))
             continue
         if not path.is_file():

@@ -69,6 +69,12 @@ def withdraw(store: Store, pseudonym: str, *, reason: str, actor: str | None = N
     if not reason.strip():
         raise ConfigError.localized("study.err.empty_reason")
     check_data_use_period(store, "withdraw")
+    with store.exclusive():
+        return _withdraw_locked(store, pseudonym, m.group(1), reason=reason, actor=actor, today=today)
+
+
+def _withdraw_locked(store: Store, pseudonym: str, site: str, *, reason: str, actor: str | None,
+                     today: dt.date | None) -> WithdrawalReport:
     key = store.subject_key(pseudonym)
     with store.session() as s, s.begin():
         subject = s.scalar(select(Subject).where(Subject.pseudonym == pseudonym))
@@ -100,13 +106,13 @@ def withdraw(store: Store, pseudonym: str, *, reason: str, actor: str | None = N
             s.delete(subject)
             s.flush()
         if existing is None:
-            s.add(Withdrawal(subject_key=key, site_code=m.group(1), withdrawn_on=today or dt.date.today(),
+            s.add(Withdrawal(subject_key=key, site_code=site, withdrawn_on=today or dt.date.today(),
                              reason=reason.strip(), counts=counts, after_lock=locked, was_analysed=was_analysed))
         elif counts:
             merged = Counter(existing.counts or {})
             merged.update(counts)
             existing.counts = dict(merged)
-        audit(s, "withdraw", {"subject_key": key, "site": m.group(1), "reason": reason.strip(), "counts": counts,
+        audit(s, "withdraw", {"subject_key": key, "site": site, "reason": reason.strip(), "counts": counts,
                               "after_lock": locked, "repeat": existing is not None}, actor=actor)
     store.remove_image_files(shas, ids)
     purged = store.purge_deleted(("subjects", "cases", "case_grades", "images", "qc_findings", "quarantine",

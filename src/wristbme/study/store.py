@@ -142,6 +142,21 @@ class Store:
             path.mkdir(parents=True, exist_ok=True)
         return path
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the study's write lock (``.wristbme/write.lock``, ``flock``): one intake or withdrawal at a
+        time on this machine, so staging cleanup never touches another writer's files."""
+        import fcntl
+
+        path = self.root / ".wristbme" / "write.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     # -- keyed hashes -------------------------------------------------------------------------------------
     @functools.cached_property
     def secret(self) -> bytes:
