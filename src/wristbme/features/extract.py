@@ -92,21 +92,23 @@ REFERENCE_HALF_WIDTH_MM = 2.5
 def reference_polygon(anatomy: WristAnatomy) -> tuple[np.ndarray | None, str]:
     """The density reference region (N, 2) in mm and where it came from.
 
-    The anatomy's own ``reference_region`` when present; otherwise a band on the radial shaft: along
-    ``radius_axis``, starting ``REFERENCE_GAP_MM`` proximal to the scored radius region and
-    ``REFERENCE_LENGTH_MM`` long, ``2 * REFERENCE_HALF_WIDTH_MM`` wide, cut to the image. None when neither
-    is available (the bone regions then serve, flagged ``reference_from_bone_regions``).
+    A band on the radial shaft when the anatomy has a ``radius_axis`` and a radius region: along the axis,
+    starting ``REFERENCE_GAP_MM`` proximal to the scored radius region, ``REFERENCE_LENGTH_MM`` long and
+    ``2 * REFERENCE_HALF_WIDTH_MM`` wide, cut to the image. Defined here, not by the localiser, so features
+    mean the same whatever produced the anatomy (ground truth, atlas, a correction). Otherwise the
+    anatomy's own ``reference_region``; otherwise None (the bone regions then serve, flagged
+    ``reference_from_bone_regions``).
     """
-    if anatomy.reference_region is not None:
-        return np.asarray(anatomy.reference_region, dtype=np.float64), "anatomy"
     axis = anatomy.axes.get("radius_axis")
     region = anatomy.regions.get(Bone.RADIUS)
+    fallback = ((np.asarray(anatomy.reference_region, dtype=np.float64), "anatomy")
+                if anatomy.reference_region is not None else (None, "none"))
     if axis is None or region is None:
-        return None, "none"
+        return fallback
     prox, dist = np.asarray(axis[0], dtype=np.float64), np.asarray(axis[1], dtype=np.float64)
     length = float(np.linalg.norm(dist - prox))
     if length < 1e-6:
-        return None, "none"
+        return fallback
     u = (prox - dist) / length  # pointing proximally
     v = np.array([-u[1], u[0]])
     t_region = (region.polygon_mm - dist) @ u
@@ -123,7 +125,7 @@ def reference_polygon(anatomy: WristAnatomy) -> tuple[np.ndarray | None, str]:
             break
         t1 -= 0.5
     if t1 - t0 < 4.0:
-        return None, "none"
+        return fallback
     poly = np.array([dist + u * t0 - v * REFERENCE_HALF_WIDTH_MM, dist + u * t1 - v * REFERENCE_HALF_WIDTH_MM,
                      dist + u * t1 + v * REFERENCE_HALF_WIDTH_MM, dist + u * t0 + v * REFERENCE_HALF_WIDTH_MM])
     return poly, "radial_shaft"
@@ -217,8 +219,7 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
         blocking.append("uncalibrated")
 
     reference, ref_source = reference_polygon(anatomy)
-    if ref_source == "radial_shaft":
-        qc.append("reference_radial_shaft")
+    qc.append(f"reference_{ref_source}")
     box = _crop_box_mm(anatomy, reference)
     img = resample_box(radiograph.pixels, anatomy.spacing_mm, box, spacing_mm)
     shape = img.shape
