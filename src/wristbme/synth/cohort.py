@@ -131,7 +131,11 @@ def _rand_date(rng: np.random.Generator, lo: dt.date, hi: dt.date) -> dt.date:
 
 def plan_site(site: SiteProfile, site_index: int, n_patients: int, *, seed: int, effect_size: float,
               field_name: str, spacing_mm: float, hands: str, rates: dict[str, float]) -> list[_Patient]:
-    """The patients of one site, their images and their planted defects (no rendering)."""
+    """The patients of one site, their images and their planted defects (cheap: no rendering).
+
+    Every patient has its own generator ``default_rng([seed, 7919, site_index, i])`` with a fixed number of
+    draws, so changing one rate or the number of patients does not change the other patients.
+    """
     rng = np.random.default_rng([seed, 7919, site_index])
     patients: list[_Patient] = []
     mrn_base = int(rng.integers(10_000, 90_000))
@@ -169,8 +173,8 @@ def plan_site(site: SiteProfile, site_index: int, n_patients: int, *, seed: int,
         xray, late_u, onset_days, late_onset_days, mri_offset, window_u = d_window
         defects: list[str] = []
         if u["ineligible_date"] < rates.get("ineligible_date", 0):
-            xray = _rand_date(prng_for(seed, site_index, i, "date"), dt.date(2010, 1, 1), dt.date(2012, 12, 31)) \
-                if window_u < 0.5 else _rand_date(prng_for(seed, site_index, i, "date"), dt.date(2024, 1, 1),
+            xray = _rand_date(_prng_for(seed, site_index, i, "date"), dt.date(2010, 1, 1), dt.date(2012, 12, 31)) \
+                if window_u < 0.5 else _rand_date(_prng_for(seed, site_index, i, "date"), dt.date(2024, 1, 1),
                                                   dt.date(2025, 6, 30))
             defects.append("ineligible_date")
         onset = xray - dt.timedelta(days=onset_days)
@@ -236,7 +240,8 @@ def plan_site(site: SiteProfile, site_index: int, n_patients: int, *, seed: int,
     return patients
 
 
-def prng_for(seed: int, site_index: int, i: int, what: str) -> np.random.Generator:
+def _prng_for(seed: int, site_index: int, i: int, what: str) -> np.random.Generator:
+    """A generator for one extra draw of one patient (keeps the main patient stream's draw count fixed)."""
     return np.random.default_rng([seed, 7919, site_index, i, int.from_bytes(what.encode()[:4].ljust(4), "big")])
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -33,6 +34,9 @@ from wristbme.imaging.radiograph import Laterality, Radiograph, SourceInfo, Spac
 from wristbme.synth import _physics, _shapes
 from wristbme.synth._texture import fractal_field
 from wristbme.synth.sites import SiteProfile, get_site
+
+if TYPE_CHECKING:
+    from wristbme.anatomy.types import WristAnatomy
 
 FIELDS_MM = {
     "wrist": (-50.0, 50.0, -50.0, 54.0),
@@ -279,8 +283,12 @@ class Phantom:
         sp = self.spec.spacing_mm
         return {k: (x * sp, y * sp) for k, (x, y) in self.landmarks_px.items()}
 
-    def truth_anatomy(self):  # -> WristAnatomy (imported lazily: anatomy is a sibling core package)
-        """The ground truth as ``WristAnatomy`` (polygons from the region masks, in mm)."""
+    def truth_anatomy(self) -> WristAnatomy:
+        """The ground truth as ``WristAnatomy`` (polygons from the region masks, in mm).
+
+        Regions touching the image border carry the QC flag ``cropped``; landmarks outside the image are
+        absent. ``method`` is ``"synth-truth"`` and every confidence is 1.
+        """
         from skimage.measure import find_contours
 
         from wristbme.anatomy.types import Region, WristAnatomy

@@ -50,7 +50,7 @@ class SiteProfile:
     bits_stored : int
         10..16.
     photometric : str
-        ``MONOCHROME1`` (high value = white... of *air*: inverted) or ``MONOCHROME2``.
+        ``MONOCHROME1`` (stored values inverted: high = dark, air white) or ``MONOCHROME2`` (high = bright).
     voi_window : bool
         Whether WindowCenter/WindowWidth are written.
     transfer_syntax : str
