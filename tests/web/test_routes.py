@@ -407,6 +407,7 @@ def test_report_missing_then_served(study, make_client):
     client = make_client(study)
     r = client.get("/report/")
     assert r.status_code == 404 and 'id="report-missing"' in r.text
+    assert "Latest report:\n    none yet" in client.get("/").text
     folder = study.root / "reports" / "latest"
     (folder / "fig").mkdir(parents=True)
     (folder / "index.html").write_text("<html><body><h1>Report</h1><img src='fig/roc.png'></body></html>")
@@ -426,6 +427,7 @@ def test_report_per_language_in_the_demo_layout(study, make_client):
         (folder / "report.html").write_text(f"<h1>report-{lang}</h1>")
         (folder / "report.pdf").write_bytes(b"%PDF-1.7")
     client = make_client(study)
+    assert 'href="/report/report.pdf">PDF</a>' in client.get("/").text
     assert "report-en" in client.get("/report/").text
     assert "report-ja" in client.get("/report/?lang=ja").text
     assert client.get("/report/report.pdf").headers["content-type"] == "application/pdf"
