@@ -17,6 +17,13 @@ from wristbme.anatomy.types import LANDMARKS, Region, WristAnatomy
 from wristbme.bones import CARPALS, Bone
 
 CROP_FRACTION = 0.10
+MIN_CARPAL_CONTRAST = 0.30
+"""Mean band-passed brightness inside the carpal regions of the fit (local-RMS units). A fit on real carpal
+bones gives 0.39-0.79 (18 adult RA wrists, 3 adolescent hands, phantoms ≥ 0.48); fits that landed on fingers
+or soft tissue (infant, child hands) gave 0.11-0.23. Below this the wrist is ``not_identifiable``."""
+UNRELIABLE_BONES = {Bone.PISIFORM: 0.3}
+"""Confidence caps: the pisiform projects over the triquetrum on a PA view and could not be outlined by the
+RAM-W600 annotators in 12 of 18 wrists, so its region is always reported as low confidence."""
 IMAGE_WIDE = ("not_pa_view", "strongly_rotated", "not_identifiable", "cast_or_metal", "skeletally_immature")
 """Image-level flags copied onto every region."""
 
@@ -34,11 +41,30 @@ def region_confidence(landmark_conf: np.ndarray, image_conf: float) -> dict[Bone
     for bone, names in BONE_LANDMARKS.items():
         local = float(np.mean([landmark_conf[LANDMARKS.index(n)] for n in names]))
         local = float(np.clip(local / 0.6, 0.0, 1.0))
-        out[bone] = float(np.clip(np.sqrt(local * image_conf), 0.0, 1.0))
+        out[bone] = float(np.clip(np.sqrt(local * image_conf), 0.0, UNRELIABLE_BONES.get(bone, 1.0)))
     return out
 
 
-def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], enh: np.ndarray,
+def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np.ndarray,
+               polys: dict[Bone, np.ndarray], conf: np.ndarray, pose, atlas) -> dict[str, float]:
+    """Numbers QC decides on, all from the canonical 0.5 mm enhanced image of the chosen fit."""
+    from wristbme.anatomy.types import polygon_mask
+
+    def inside_mean(poly: np.ndarray) -> float:
+        px = (poly - np.asarray(origin)) / res
+        m = polygon_mask(px, enh.shape)
+        return float(enh[m].mean()) if m.any() else 0.0
+
+    carp = [inside_mean(polys[b]) for b in CARPALS if b in polys]
+    mcs = [inside_mean(polys[b]) for b in polys if b.value.startswith("mc")]
+    cues = {"pose_ncc": float(pose.score), "landmark_ncc": float(np.mean(conf)),
+            "landmark_ncc_min": float(np.min(conf)), "carpal_contrast": float(np.mean(carp)) if carp else 0.0,
+            "mc_contrast": float(np.mean(mcs)) if mcs else 0.0, "angle_deg": float(pose.angle_deg),
+            "scale": float(pose.scale)}
+    return cues
+
+
+def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: dict,
              corrected: set[Bone], corrections: dict | None) -> WristAnatomy:
     from wristbme.anatomy.locator import LOW_IMAGE_NCC, MIN_IMAGE_NCC, MIN_REGION_CONFIDENCE, ROTATION_LIMIT_DEG
 
@@ -49,7 +75,8 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], enh: n
         flags.add("not_identifiable")
     elif pose.score < LOW_IMAGE_NCC:
         flags.add("low_confidence")
-    flags |= _metal(radiograph.pixels)
+    if cues.get("carpal_contrast", 1.0) < MIN_CARPAL_CONTRAST:
+        flags.add("not_identifiable")
     regions = {}
     for bone, reg in anatomy.regions.items():
         if bone in corrected:
@@ -86,8 +113,3 @@ def _outside_fraction(anatomy: WristAnatomy, reg: Region) -> float:
     rr, cc = rr + lo[1], cc + lo[0]
     inside = (rr >= 0) & (cc >= 0) & (rr < anatomy.image_shape[0]) & (cc < anatomy.image_shape[1])
     return float(1.0 - inside.sum() / total)
-
-
-def _metal(pixels: np.ndarray) -> set[str]:
-    """``cast_or_metal`` when a compact, near-saturated structure far brighter than cortical bone exists."""
-    return set()

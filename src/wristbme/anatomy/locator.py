@@ -305,8 +305,8 @@ def _tps(src: np.ndarray, dst: np.ndarray):
 
 
 # ------------------------------------------------------------------------------------------- public
-def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: Atlas | None = None
-           ) -> WristAnatomy:
+def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: Atlas | None = None,
+           diagnostics: dict | None = None) -> WristAnatomy:
     """Locate landmarks and the 15 RAMRIS wrist regions on a PA wrist or hand radiograph.
 
     Parameters
@@ -320,6 +320,8 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         replaced polygons are kept as given (confidence 1, no flags).
     atlas : Atlas, optional
         Defaults to the shipped atlas.
+    diagnostics : dict, optional
+        Filled with the QC cues (for calibration and debugging).
 
     Returns
     -------
@@ -357,17 +359,18 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         fitted = _refine_landmarks(im, atlas, p, None)
         hypotheses.append((_fit_quality(p, fitted[1]), p, fitted))
     hypotheses.sort(key=lambda h: -h[0])
-    _, pose, (pts, conf, enh, _) = hypotheses[0]
+    _, pose, (pts, conf, enh, grid) = hypotheses[0]
     m_canon = geo.canonical_matrix(pixels.shape, spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
     canon_to_orig = np.linalg.inv(m_canon)
     fixed = {LANDMARKS.index(n): geo.apply(m_canon, np.asarray(p)[None])[0] for n, p in corr["landmarks"].items()}
     if fixed:
-        pts, conf, enh, _ = _refine_landmarks(im, atlas, pose, fixed, start=pts)
+        pts, conf, enh, grid = _refine_landmarks(im, atlas, pose, fixed, start=pts)
 
     from wristbme.anatomy import _qc
 
     warp = _tps(atlas.mean_shape, pts)
     regions: dict[Bone, Region] = {}
+    canon_polys: dict[Bone, np.ndarray] = {}
     img_conf = float(np.clip((pose.score - MIN_IMAGE_NCC) / (0.5 - MIN_IMAGE_NCC), 0.0, 1.0))
     region_conf = _qc.region_confidence(conf, img_conf)
     for bone in RAMRIS_BONES:
@@ -377,7 +380,8 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         poly_atlas = atlas.polygons.get(bone)
         if poly_atlas is None:
             continue
-        poly_orig = geo.apply(canon_to_orig, _local_warp(warp, atlas, pts, bone, poly_atlas))
+        canon_polys[bone] = _local_warp(warp, atlas, pts, bone, poly_atlas)
+        poly_orig = geo.apply(canon_to_orig, canon_polys[bone])
         regions[bone] = Region(bone, poly_orig, region_conf[bone], ())
     reference = None
     if atlas.reference is not None:
@@ -396,7 +400,10 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         axes=axes, reference_region=reference, qc_flags=(), confidence=img_conf,
         method=METHOD + ("+corrected" if corrections else ""),
     )
-    return _qc.apply_qc(anatomy, radiograph, pose=pose, flags=flags, enh=enh, corrected=set(corr["regions"]),
+    cues = _qc.image_cues(enh, grid[0], grid[1], pts, canon_polys, conf, pose, atlas)
+    if diagnostics is not None:
+        diagnostics.update(cues)
+    return _qc.apply_qc(anatomy, radiograph, pose=pose, flags=flags, cues=cues, corrected=set(corr["regions"]),
                         corrections=corrections)
 
 
