@@ -31,7 +31,8 @@ def test_create_store_migrates_and_lists_sites(tmp_path, db_url):
     with store.session() as s:
         assert sorted(s.scalars(select(Site.code))) == ["S01", "S02", "S03"]
     store.close()
-    again = open_store(tmp_path / "study", database_url=db_url)  # migrations are idempotent
+    again = open_store(tmp_path / "study")  # the URL was kept in study.toml; migrations are idempotent
+    assert again.engine.dialect.name == ("sqlite" if db_url is None else "postgresql")
     again.close()
     with pytest.raises(StoreError, match="already exists"):
         create_store(tmp_path / "study", default_config())

@@ -317,6 +317,8 @@ def create_store(study_dir: str | Path, config: StudyConfig, *, database_url: st
     if (root / STUDY_FILE).exists():
         raise StoreError.localized("study.err.study_exists", path=root / STUDY_FILE)
     root.mkdir(parents=True, exist_ok=True)
+    if database_url and not config.database_url:
+        config = config.with_database_url(database_url)  # later opens find the same database
     (root / STUDY_FILE).write_text(config.to_toml(), encoding="utf-8")
     return open_store(root, database_url=database_url)
 
