@@ -346,6 +346,20 @@ def test_session_cookie_flags(study, make_client):
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
 
 
+def test_oversized_bodies_are_refused_before_reading(study, make_client):
+    client = make_client(study)
+    token = csrf_of(client, "/cases")
+    image_id = study.image_ids["S01-0001"]
+    big = {"landmarks": {}, "note": "x" * 1_100_000}
+    r = client.post(f"/api/images/{image_id}/corrections", json=big, headers={"X-CSRF-Token": token})
+    assert r.status_code == 413
+
+
+def test_secure_cookie_setting(study, make_client):
+    r = make_client(study, host="0.0.0.0", secure_cookies=True).get("/login")
+    assert "secure" in r.headers["set-cookie"].lower()
+
+
 def test_untrusted_host_header_is_refused_on_loopback(study, make_client):
     client = make_client(study)
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400

@@ -35,6 +35,8 @@ def serve(
     force_login: bool = typer.Option(False, "--require-login", help="Require login even on loopback. / 常にログイン必須"),
     report_dir: Path = typer.Option(None, "--report-dir", help="Report folder to serve (default: newest under"
                                     " <study>/reports). / 表示するレポートのフォルダ"),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Mark cookies Secure (when served over"
+                                        " HTTPS by a reverse proxy). / Cookie に Secure 属性を付ける"),
     warm: bool = typer.Option(True, "--warm-previews/--no-warm-previews", help="Render missing image previews in"
                               " the background at start. / 起動時にプレビュー画像を事前作成"),
     model: Path = typer.Option(None, "--model", help="Model artifact for re-scoring corrections (default: the"
@@ -50,7 +52,8 @@ def serve(
     st = state(ctx)
     settings = WebSettings(study_dir=resolve_study_dir(study), host=host, port=port, lang=st.lang,
                            local_user=operator or f"local:{getpass.getuser()}", force_login=force_login,
-                           report_dir=report_dir, model_path=model, warm_previews=warm)
+                           report_dir=report_dir, model_path=model, warm_previews=warm,
+                           secure_cookies=secure_cookies)
     app = create_app(settings)
     if settings.require_login:
         info(ctx, "web.serve.login_required", host=host)

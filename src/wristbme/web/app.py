@@ -24,6 +24,9 @@ from wristbme.web.services import StudyServices
 
 log = logging.getLogger("wristbme.web")
 
+MAX_BODY_BYTES = 1_000_000
+"""Requests with a larger body are refused (413) before they are read: no route needs more."""
+
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 REPORT_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -53,6 +56,10 @@ def create_app(settings: WebSettings, *, services: StudyServices | None = None) 
 
     @app.middleware("http")
     async def headers_and_lang(request: Request, call_next):
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"ok": False, "error": "TooLarge",
+                                 "message": t("web.error.too_large", get_lang(request))}, status_code=413)
         response = await call_next(request)
         path = request.url.path
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
