@@ -1,0 +1,93 @@
+"""``locate`` on a 2000 x 2500 radiograph, as a ratio against reading that radiograph.
+
+The image is a full-hand phantom (``wristbme.synth``) at 0.1 mm (2000 columns x 2500 rows), written as an
+uncompressed 16-bit DICOM file. Repetitions are interleaved (read, locate, read, locate ...); printed are the
+median wall-clock and CPU (``time.process_time``) seconds of each, and ratio = median(locate) /
+median(read). Target (issue 4): locate ≤ 1 s per image on one core; on a shared machine the CPU-time is the
+least disturbed figure.
+
+Run: ``.venv/bin/python benchmarks/bench_anatomy.py [--repeat N] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_file(folder: Path, seed: int = 3) -> Path:
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, generate_uid
+
+    from wristbme.synth.phantom import HandSpec, render_phantom
+
+    rng = np.random.default_rng(seed)
+    spec = HandSpec.sample(rng, laterality="R", field="full", spacing_mm=0.1, rotation_deg=12.0)
+    ph = render_phantom(spec, seed=seed, site="S01")
+    px = ph.radiograph.pixels
+    arr = np.clip((px - px.min()) / (px.max() - px.min()) * 4095, 0, 4095).astype(np.uint16)
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = DigitalXRayImageStorageForPresentation
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = "DX"
+    ds.Rows, ds.Columns = arr.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelSpacing = [0.1, 0.1]
+    ds.ImageLaterality = "R"
+    ds.ViewPosition = "PA"
+    ds.PixelData = arr.tobytes()
+    path = folder / "hand_2000x2500.dcm"
+    pydicom.dcmwrite(path, ds, enforce_file_format=True)
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from wristbme.anatomy import locate
+    from wristbme.imaging import read_radiograph
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_file(Path(tmp))
+        rg = read_radiograph(path)
+        locate(rg)  # warm-up: atlas load, imports
+        times: dict[str, list[tuple[float, float]]] = {"read": [], "locate": []}
+        for _ in range(args.repeat):
+            for name, fn in (("read", lambda: read_radiograph(path)), ("locate", lambda: locate(rg))):
+                w0, c0 = time.perf_counter(), time.process_time()
+                fn()
+                times[name].append((time.perf_counter() - w0, time.process_time() - c0))
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
+    out = {
+        "image": f"{rg.shape[1]} x {rg.shape[0]} px at 0.1 mm (full-hand phantom)",
+        "read_wall_s": round(med["read"][0], 3), "read_cpu_s": round(med["read"][1], 3),
+        "locate_wall_s": round(med["locate"][0], 3), "locate_cpu_s": round(med["locate"][1], 3),
+        "ratio_wall": round(med["locate"][0] / med["read"][0], 2),
+        "ratio_cpu": round(med["locate"][1] / med["read"][1], 2),
+        "target": "locate <= 1 s per image on one core",
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for k, v in out.items():
+            print(f"{k:15s} {v}")
+
+
+if __name__ == "__main__":
+    main()
