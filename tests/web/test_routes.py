@@ -130,10 +130,12 @@ def test_preview_is_downsampled_and_cached_and_full_is_full_size(study, make_cli
     assert cached.is_file()
     full = PILImage.open(io.BytesIO(client.get(f"/images/{image_id}/full.png").content))
     assert full.size == (study.shape[1], study.shape[0])
-    # cached: a second request reads the same file
+    # cached: a second request reads the same file; a browser holding it gets 304
     before = cached.stat().st_mtime_ns
     assert client.get(f"/images/{image_id}/preview.png").content == r.content
     assert cached.stat().st_mtime_ns == before
+    again = client.get(f"/images/{image_id}/preview.png", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and not again.content
 
 
 def test_previews_are_warmed_in_the_background(study, make_client):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from wristbme.errors import InputError
 from wristbme.web import schemas as v
@@ -18,20 +18,26 @@ ImageId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/images/{image_id}/preview.png")
-def preview(image_id: ImageId, services: Services, user: Viewer):
+def preview(request: Request, image_id: ImageId, services: Services, user: Viewer):
     """The downsampled preview (long side ≤ preview_max_px), cached in the image's derived folder."""
-    return _png(services.image_png(image_id, "preview"))
+    return _png(request, services.image_png(image_id, "preview"))
 
 
 @router.get("/images/{image_id}/full.png")
-def full(image_id: ImageId, services: Services, user: Viewer):
+def full(request: Request, image_id: ImageId, services: Services, user: Viewer):
     """The full-resolution rendition, fetched by the viewer when zooming in past the preview."""
-    return _png(services.image_png(image_id, "full"))
+    return _png(request, services.image_png(image_id, "full"))
 
 
-def _png(path) -> FileResponse:
-    return FileResponse(path, media_type="image/png",
-                        headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": "inline"})
+def _png(request: Request, path) -> Response:
+    """The PNG, or 304 when the browser's copy is current (revalidated on every use: a re-sent image
+    replaces its renditions)."""
+    st = path.stat()
+    etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers = {"Cache-Control": "private, no-cache", "ETag": etag, "Content-Disposition": "inline"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type="image/png", headers=headers)
 
 
 @router.get("/api/images/{image_id}")
