@@ -104,3 +104,13 @@ def test_api_refusals_are_translated(study, make_client):
                     headers={"X-CSRF-Token": token})
     assert "unknown landmark 'nose'" in r.json()["message"]
     assert "ストアにありません" in client.get("/api/images/999?lang=ja").json()["message"]
+
+
+def test_audit_details_show_japanese_text_unescaped(study, make_client):
+    from wristbme.study.audit import audit
+    from wristbme.study.store import open_store
+
+    with open_store(study.root) as store, store.session() as s, s.begin():
+        audit(s, "note", {"reason": "本人からの申し出 <b>"}, actor="ada")
+    html = make_client(study).get("/audit").text
+    assert "本人からの申し出 &lt;b&gt;" in html and "\\u672c" not in html

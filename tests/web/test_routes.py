@@ -415,7 +415,8 @@ def test_withdrawal_removes_the_subject(study, make_client):
     assert client.get(f"/images/{image_id}/preview.png").status_code == 404
     assert not (study.root / "derived" / str(image_id)).exists()
     assert "S01-0002" not in client.get("/cases").text
-    assert "S01-0002" not in client.get("/audit").text
+    audit = client.get("/audit").text
+    assert "S01-0002" not in audit and "opt-out" in audit
 
 
 # -- report ------------------------------------------------------------------------------------------------

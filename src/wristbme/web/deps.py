@@ -126,7 +126,13 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.autoescape = True
     templates.env.globals["static_url"] = static_url
+    templates.env.filters["readable_json"] = readable_json
     return templates
+
+
+def readable_json(value: Any) -> str:
+    """JSON for people (non-ASCII kept, keys sorted); the template escapes it like any text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=str)
 
 
 _STATIC_VERSION: dict[str, str] = {}
