@@ -50,7 +50,8 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "image_without_case": 0.03,
     "optout": 0.04,
 }
-"""Per-patient probability of each planted defect."""
+"""Per-patient probability of each planted defect. ``image_without_case`` is drawn only for patients with
+images (rate x 0.97 overall); sheet-only defects of a patient without a sheet row are not claimed."""
 
 IMAGING_WINDOW = (dt.date(2013, 1, 1), dt.date(2023, 12, 31))
 MAX_ONSET_TO_IMAGING_DAYS = 730
@@ -198,6 +199,9 @@ def plan_site(site: SiteProfile, site_index: int, n_patients: int, *, seed: int,
         elif u["image_without_case"] < rates.get("image_without_case", 0):
             p.in_sheet = False
             defects.append("image_without_case")
+            # without a sheet row, sheet-only defects cannot be seen: do not claim them
+            defects = [d for d in defects if d not in ("missing_grades", "ineligible_onset")]
+            p.missing_grades = ()
         if u["optout"] < rates.get("optout", 0):
             p.optout = True
             defects.append("optout")
