@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -53,8 +52,6 @@ from wristbme.study.models import (
 )
 from wristbme.study.site import CASE_COLUMNS, CASES_FILE, DISC_FORMAT, MANIFEST, PROVISION_FILE, PSEUDONYM_RE
 from wristbme.study.store import Store
-
-log = logging.getLogger(__name__)
 
 DATE_LIKE = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})|(^\d{8}$)|([明大昭平令MTSHR]\s*\d{1,2}[./年])")
 ALLOWED_MODALITIES = ("CR", "DX")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from wristbme.errors import ConfigError, StoreError
+from wristbme.errors import ConfigError
 from wristbme.study.audit import audit, verify_chain
 from wristbme.study.intake import active_lock, check_data_use_period
 from wristbme.study.models import (
@@ -219,4 +219,4 @@ def status(store: Store) -> dict:
     }
 
 
-__all__ = ["WithdrawalReport", "withdraw", "lock", "unlock", "status", "content_hash", "StoreError"]
+__all__ = ["WithdrawalReport", "withdraw", "lock", "unlock", "status", "content_hash"]

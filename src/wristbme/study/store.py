@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -366,4 +366,4 @@ def sqlite_path(store: Store) -> Path | None:
 
 
 __all__ = ["Store", "StagedFile", "create_store", "open_store", "transaction", "make_engine", "upgrade_schema",
-           "database_url_for", "sqlite_path", "text"]
+           "database_url_for", "sqlite_path"]
