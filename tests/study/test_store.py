@@ -109,3 +109,35 @@ def test_analysis_images_need_an_eligible_case(tmp_path, db_url):
     with store.session() as s:
         assert list_analysis_images(s) == []  # no case row yet
     store.close()
+
+
+def test_migrations_match_the_models(tmp_path, db_url):
+    """Alembic head creates exactly the tables, columns and indexes the ORM declares (add a revision when not)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from wristbme.study.models import Base
+
+    store = create_store(tmp_path / "s", default_config(n_sites=3), database_url=db_url)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    store.close()
+    assert diff == []
+
+
+def test_optout_register_commands(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from wristbme.cli.main import app
+
+    run = CliRunner().invoke
+    sitedir = str(tmp_path / "sitedir")
+    assert run(app, ["site", "optout", "add", "0012345", "0099999", "--site-dir", sitedir, "--site", "S03"]).exit_code == 0
+    listed = run(app, ["--json", "site", "optout", "list", "--site-dir", sitedir])
+    assert [r["patient_id"] for r in json.loads(listed.stdout)] == ["0012345", "0099999"]
+    removed = run(app, ["--json", "site", "optout", "remove", "0012345", "--site-dir", sitedir])
+    assert json.loads(removed.stdout) == {"removed": 1}
+    other = run(app, ["site", "optout", "add", "1", "--site-dir", sitedir, "--site", "S04"])
+    assert other.exit_code != 0  # the folder belongs to S03
