@@ -32,8 +32,6 @@ def pg_module_url(request):
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield url.set(database=name).render_as_string(hide_password=False)
-    from sqlalchemy import create_engine  # noqa: F401  (engines are disposed by the tests' stores)
-
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
