@@ -30,11 +30,21 @@ def cohort(tmp_path_factory):
     return out, json.loads((out / "truth.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def received(cohort, tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def received(request, cohort, tmp_path_factory):
     out, truth = cohort
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_module_url")
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
     work = tmp_path_factory.mktemp("flow")
-    store = create_store(work / "study", default_config())
+    store = create_store(work / "study", default_config(), database_url=url)
     results = {}
     for site in [s["site_id"] for s in truth["sites"]]:
         site_dir = work / f"{site}-private"
@@ -182,6 +192,13 @@ def test_no_identifier_from_sheets_or_headers_reaches_the_lead_site(cohort, rece
                         idents |= {part for part in value.replace("=", "^").split("^") if len(part) >= 3}
     store.checkpoint()
     blob = b"\n".join(p.read_bytes() for p in sorted((work / "study").rglob("*")) if p.is_file())
+    if not store.is_sqlite:  # the rows themselves, wherever the server keeps them
+        from sqlalchemy import inspect, text
+
+        with store.engine.connect() as conn:
+            for table in inspect(conn).get_table_names():
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                    blob += " ".join(str(v) for v in row).encode("utf-8")
     leaked = sorted(i for i in idents if i.encode("utf-8") in blob)
     assert not leaked, f"{len(leaked)} identifiers at the lead site"
     assert len(idents) > 20
