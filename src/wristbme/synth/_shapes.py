@@ -184,12 +184,12 @@ CARPAL_POINTS: dict[Bone, list[tuple[float, float]]] = {
                      (-7.8, 0.4), (-6.6, -4.0)],
 }
 CARPAL_HALF_THICKNESS_MM = {
-    Bone.CAPITATE: 9.0, Bone.HAMATE: 8.0, Bone.LUNATE: 8.0, Bone.TRIQUETRUM: 6.5, Bone.PISIFORM: 3.5,
-    Bone.SCAPHOID: 7.0, Bone.TRAPEZIUM: 7.0, Bone.TRAPEZOID: 6.0,
+    Bone.CAPITATE: 10.5, Bone.HAMATE: 9.5, Bone.LUNATE: 9.5, Bone.TRIQUETRUM: 7.5, Bone.PISIFORM: 3.8,
+    Bone.SCAPHOID: 8.0, Bone.TRAPEZIUM: 8.0, Bone.TRAPEZOID: 7.0,
 }
 HOOK_CENTRE_MM = (15.0, -3.0)
-CARPAL_GROWTH = {Bone.CAPITATE: 1.16, Bone.HAMATE: 1.14, Bone.LUNATE: 1.15, Bone.TRIQUETRUM: 1.12,
-                 Bone.PISIFORM: 1.1, Bone.SCAPHOID: 1.14, Bone.TRAPEZIUM: 1.12, Bone.TRAPEZOID: 1.16}
+CARPAL_GROWTH = {Bone.CAPITATE: 1.24, Bone.HAMATE: 1.22, Bone.LUNATE: 1.22, Bone.TRIQUETRUM: 1.18,
+                 Bone.PISIFORM: 1.12, Bone.SCAPHOID: 1.2, Bone.TRAPEZIUM: 1.18, Bone.TRAPEZOID: 1.22}
 """Growth of the control polygons about their centroids (the smoothing rounds corners off)."""
 
 RADIUS_POINTS = [(-16.6, 15.0), (-12.0, 18.2), (-5.0, 21.2), (2.0, 22.6), (9.0, 23.2), (12.8, 23.6),
@@ -211,6 +211,8 @@ METACARPALS = {
     4: ((9.8, -12.0), 6.0, 57.0, 10.5, 7.5, 12.5, "flat"),
     5: ((18.4, -10.8), 13.0, 53.0, 11.5, 8.0, 12.0, "flat"),
 }
+MC_BASE_SHIFT_MM = 0.5
+"""Metacarpal bases moved proximally so that they overlap the distal carpal row as on real PA views."""
 # proximal phalanges (length, base w, shaft w, head w); middle phalanges (thumb: distal phalanx)
 PROXIMAL_PHALANGES = {1: (31.0, 13.0, 9.0, 11.0), 2: (40.0, 14.0, 9.0, 11.0), 3: (45.0, 14.5, 9.5, 11.5),
                       4: (42.0, 13.5, 9.0, 11.0), 5: (33.0, 12.0, 8.0, 9.5)}
@@ -256,7 +258,7 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
             half_thickness_mm=CARPAL_HALF_THICKNESS_MM[bone] * scale * rng.uniform(0.92, 1.08),
             cortex_mm=0.38 * scale * rng.uniform(0.85, 1.15), cortex_shaft_mm=0.38 * scale,
             trab_density=trab_density * rng.uniform(0.9, 1.1), tex_angle_rad=tex_angle,
-            tex_anisotropy=rng.uniform(1.0, 1.5), tex_corr_mm=rng.uniform(0.22, 0.32)))
+            tex_anisotropy=rng.uniform(1.0, 1.5), tex_corr_mm=rng.uniform(0.14, 0.2)))
     # hook of the hamate: an end-on ring projected over the hamate body
     hc = (np.array(HOOK_CENTRE_MM) + carpal_offsets[Bone.HAMATE]) * scale + rng.normal(0, 0.3, 2)
     th = np.linspace(0, 2 * np.pi, 24, endpoint=False)
@@ -293,7 +295,8 @@ def build_anatomy(rng: np.random.Generator, *, scale: float, ulnar_variance_mm: 
 
     # metacarpals and phalanges ----------------------------------------------------------------------------
     for i, (base, ang, length, wb, ws, wh, base_shape) in METACARPALS.items():
-        b = (np.asarray(base) + rng.normal(0.0, 0.5, 2) - np.array([0.0, jsn_mm])) * scale
+        b = (np.asarray(base) + np.array([0.0, MC_BASE_SHIFT_MM]) + rng.normal(0.0, 0.5, 2)
+             - np.array([0.0, jsn_mm])) * scale
         a = ang + rng.normal(0.0, 2.0) + (finger_spread_deg * (i - 3) / 2 if i > 1 else 0.0)
         L = length * scale * rng.uniform(0.95, 1.05)
         wj = rng.normal(0.0, 0.03, 9)

@@ -50,9 +50,11 @@ BME_TEXTURE_SMOOTHING = 0.6
 """Share of the fine trabecular texture replaced by a smoothed copy at full weight, ``effect_size=1``."""
 TRABECULAR_CONTRAST = 0.2
 """Relative standard deviation of trabecular density (texture amplitude)."""
+TRABECULAR_CONTRAST_CARPAL = 0.15
+"""The same for the carpal bones (their texture is finer and fainter on real radiographs)."""
 TEXTURE_BETA = 2.6
 """Power-spectrum exponent of the trabecular texture of long bones (tuned with benchmarks/realism.py)."""
-TEXTURE_BETA_CARPAL = 3.4
+TEXTURE_BETA_CARPAL = 3.8
 """Power-spectrum exponent of the carpal bones' trabecular texture (tuned with benchmarks/realism.py)."""
 BME_PREVALENCE = {Bone.RADIUS: 0.35, Bone.ULNA: 0.2, Bone.SCAPHOID: 0.35, Bone.LUNATE: 0.4,
                   Bone.TRIQUETRUM: 0.35, Bone.PISIFORM: 0.1, Bone.TRAPEZIUM: 0.2, Bone.TRAPEZOID: 0.2,
@@ -513,7 +515,8 @@ def render_phantom(spec: HandSpec, seed: int = 0, site: SiteProfile | str | None
         elif b is not None:  # hamate hook joins the hamate's bone mask
             _paste(bone_masks, b, mask, box, (rows, cols), mirror)
 
-        trab = np.maximum(density * (1.0 + np.float32(TRABECULAR_CONTRAST) * tex), 0.0)
+        contrast = TRABECULAR_CONTRAST if shape.axis is not None else TRABECULAR_CONTRAST_CARPAL
+        trab = np.maximum(density * (1.0 + np.float32(contrast) * tex), 0.0)
         areal = cort + inner * trab
         for pos, rad in erosions.get(shape.name, ()):
             k = int(pos * len(shape.outline_mm)) % len(shape.outline_mm)
