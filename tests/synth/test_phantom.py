@@ -145,3 +145,25 @@ def test_full_field_includes_phalanges_and_is_larger():
 def test_unknown_site_is_refused():
     with pytest.raises(ConfigError, match="S99"):
         render_phantom(_spec(), seed=0, site="S99")
+
+
+def test_ra_changes_show_where_they_should():
+    base = _spec(seed=21, ra_changes=RaChanges(), bme_grades={})
+    plain = render_phantom(base, seed=3, site="S05")
+    porotic = render_phantom(base.with_(ra_changes=RaChanges(osteopenia=1.0)), seed=3, site="S05")
+    m = plain.bone_masks[Bone.CAPITATE]
+    assert porotic.radiograph.pixels[m].mean() < plain.radiograph.pixels[m].mean()
+    narrowed = render_phantom(base.with_(ra_changes=RaChanges(jsn_mm=1.5)), seed=3, site="S05")
+
+    def gap(ph):
+        (x1, y1), (x2, y2) = ph.landmarks_px["capitate_centre"], ph.landmarks_px["lunate_centre"]
+        return np.hypot(x1 - x2, y1 - y2)
+
+    assert gap(narrowed) < gap(plain) - 0.5 / SP
+    eroded = render_phantom(base.with_(ra_changes=RaChanges(erosions=(("lunate", 0.3, 1.5),))), seed=3,
+                            site="S05")
+    diff = np.abs(eroded.radiograph.pixels - plain.radiograph.pixels)
+    from scipy import ndimage as ndi
+
+    near = ndi.binary_dilation(plain.bone_masks[Bone.LUNATE], iterations=int(6 / SP))
+    assert diff[near].sum() > 4 * diff[~near].sum()
