@@ -17,8 +17,8 @@ from wristbme.bones import Bone
 def wrist_study(tmp_path_factory):
     model_path = model_under_test()
     if model_path is None:
-        pytest.skip("the real re-scoring needs a model artifact: the demo model is not installed "
-                    "(ship it or set WRISTBME_WEB_TEST_MODEL)")
+        pytest.skip("the real re-scoring needs a model artifact matching this feature schema: the demo model "
+                    "is missing or stale (ship a fresh one or set WRISTBME_WEB_TEST_MODEL)")
     from wristbme.anatomy import anatomy_to_json, locate
     from wristbme.study.models import AnatomyResult, Image
     from wristbme.study.store import open_store

@@ -205,13 +205,18 @@ class FakeEngineServices:
 
 
 def model_under_test() -> Path | None:
-    """``$WRISTBME_WEB_TEST_MODEL`` when set, else the shipped demo model; None when neither exists."""
+    """``$WRISTBME_WEB_TEST_MODEL`` when set, else the shipped demo model; None when neither exists or the
+    model was trained on another feature schema than this code extracts (a stale model file)."""
     import os
 
-    from wristbme.model.artifact import DEMO_MODEL_PATH
+    from wristbme.features import feature_schema
+    from wristbme.model.artifact import DEMO_MODEL_PATH, ModelArtifact
 
     path = Path(os.environ.get("WRISTBME_WEB_TEST_MODEL") or DEMO_MODEL_PATH)
-    return path if path.is_file() else None
+    if not path.is_file():
+        return None
+    artifact = ModelArtifact.load(path)
+    return path if feature_schema(artifact.spacing_mm).hash == artifact.schema_hash else None
 
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')

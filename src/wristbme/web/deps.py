@@ -158,7 +158,14 @@ def render(request: Request, template: str, *, status_code: int = 200, page: str
     def tr(key: str, **values: object) -> str:
         return t(key, lang, **values)
 
-    ctx = {"request": request, "lang": lang, "t": tr, "user": user, "csrf_token": csrf_token(request),
+    def code_label(code: str) -> str:
+        """A stable code (reason, finding, QC flag) in words when the catalog knows it, else the code."""
+        for key in (f"web.code.{code}", f"anatomy.qc.{code}"):
+            if key in catalog():
+                return t(key, lang)
+        return str(code)
+
+    ctx = {"request": request, "lang": lang, "t": tr, "code_label": code_label, "user": user, "csrf_token": csrf_token(request),
            "synthetic": services.synthetic, "page": page, "flashes": request.session.pop("flash", []),
            "request_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
            **context}
