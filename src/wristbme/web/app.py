@@ -42,6 +42,10 @@ def create_app(settings: WebSettings, *, services: StudyServices | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        import PIL.PngImagePlugin  # noqa: F401  - loaded now, not on the first image request
+
+        import wristbme.imaging  # noqa: F401
+
         if settings.warm_previews:
             threading.Thread(target=svc.warm_previews, name="wristbme-warm-previews", daemon=True).start()
         yield
