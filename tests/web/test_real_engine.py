@@ -51,7 +51,7 @@ def test_correction_is_rescored_by_the_real_pipeline(wristbme_copy, make_client)
     scores = after["scores"]
     from wristbme.model.artifact import ModelArtifact
 
-    assert scores["label"] == "correction" and scores["model_id"] == ModelArtifact.load(wristbme_copy.model_path).model_id
+    assert scores["label"] == "operator" and scores["model_id"] == ModelArtifact.load(wristbme_copy.model_path).model_id
     assert set(scores["by_region"]) <= {b.value for b in Bone} | {"wrist"} and scores["by_region"]
     assert all(0 <= v <= 100 for v in scores["by_region"].values())
     assert any(a["event"] == "web.rescore" for a in after["audit"])

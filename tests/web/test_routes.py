@@ -201,7 +201,7 @@ def test_correction_rescores_stores_and_audits_with_the_operator(study, make_cli
     assert r.status_code == 201, r.text
     detail = r.json()
     assert detail["scores"]["by_region"]["wrist"] == pytest.approx(60.0)  # fake engine: 50 + 10 px
-    assert detail["scores"]["label"] == "correction" and detail["scores"]["operator"] == "otto"
+    assert detail["scores"]["label"] == "operator" and detail["scores"]["operator"] == "otto"
     assert detail["anatomy"]["landmarks"]["lunate_centre"] == pytest.approx([x0 + 10, y0], abs=0.01)
     assert detail["anatomy"]["corrected"] is True
     assert detail["corrections"][0]["operator"] == "otto" and detail["corrections"][0]["note"] == "moved"
@@ -215,6 +215,26 @@ def test_correction_rescores_stores_and_audits_with_the_operator(study, make_cli
     # the new score shows in the case list and the page
     assert 'id="score-wrist">60.0<' in client.get("/cases/S01-0001").text
     assert "S01-0001" in client.get("/cases?min_score=59").text
+
+
+def test_a_correction_is_an_operator_repeat_for_the_analysis(study, make_client):
+    """The study's analysis keeps the baseline run primary for every image and counts the correction's
+    scores as an operator repeat of the corrected image."""
+    from wristbme.study.analysis import REPEAT_KINDS, analysis_tables
+    from wristbme.web.services import CORRECTION_RUN_LABEL
+
+    assert CORRECTION_RUN_LABEL in REPEAT_KINDS
+    client = make_client(study)
+    token = csrf_of(client, "/cases")
+    image_id = study.image_ids["S02-0002"]
+    assert _correction(client, image_id, token, {"landmarks": {"lunate_centre": [100.0, 100.0]}}).status_code == 201
+    with _store(study) as store, store.session() as s:
+        scores = analysis_tables(s)["scores"]
+    wrist = scores[scores["bone"] == "wrist"]
+    primary = wrist[wrist["kind"] == "primary"]
+    assert set(primary["pseudonym"]) == {"S01-0001", "S01-0002", "S02-0002", "S02-0003"}  # S02-0001 fails QC
+    operator = wrist[wrist["kind"] == "operator"]
+    assert list(operator["pseudonym"]) == ["S02-0002"] and list(operator["operator"]) == ["local-operator"]
 
 
 def test_correction_refusals(study, make_client):

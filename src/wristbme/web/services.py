@@ -28,6 +28,9 @@ from wristbme.web.security import Role, WebUser, verify_password
 
 WRIST = "wrist"
 RESCORE_EVENT = "web.rescore"
+CORRECTION_RUN_LABEL = "operator"
+"""Label of the score run a correction makes: an operator's repeat of the image's score, which the study's
+analysis (``study.analysis``) counts for inter-operator agreement and never as the primary run."""
 MAX_POLYGON_POINTS = 400
 
 
@@ -390,7 +393,7 @@ class StudyServices:
         """Apply an operator's edit, re-locate and re-score the image, store all of it, audit it, commit once.
 
         The correction (with the corrected anatomy) goes through ``study.service.record_correction``, the new
-        scores through ``record_score_run`` (label ``correction``, the operator's name), and a
+        scores through ``record_score_run`` (label ``operator``, the operator's name), and a
         ``web.rescore`` audit event ties them to the image. Nothing is stored when a step fails.
 
         Raises
@@ -427,7 +430,7 @@ class StudyServices:
                                            data=anatomy_to_json(anatomy), note=request.note,
                                            method=str(anatomy.method))
             run = record_score_run(s, model_id=model_id, model_version=model_version, scores=scores,
-                                   operator=user.name, label="correction",
+                                   operator=user.name, label=CORRECTION_RUN_LABEL,
                                    params={"image_id": int(image_id), "correction_id": correction.id,
                                            "source": "web"})
             audit(s, RESCORE_EVENT, {"image_id": int(image_id), "correction_id": correction.id, "run_id": run.id,
