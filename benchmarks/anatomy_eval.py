@@ -86,6 +86,8 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
     from wristbme.anatomy.overlay import save_overlay
 
     points = evaluate.ramw_points(root)
+    shs, dha = _shs_points(root), _dha_points(root)
+    lm_rows: list[dict] = []
     ph = train.phantom_samples(phantoms) if loo else []
     real_samples = train.ramw_samples(root) if loo else []
     rows, summary = [], []
@@ -103,11 +105,22 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
                         "flagged_regions": len(flagged)})
         if dataset == "ramw600":
             rows += evaluate.point_in_region_rows(path.name, an, points.get(path.name, []))
+        elif dataset in ("shsnet", "dha"):
+            given = shs.get(path.name, {}) if dataset == "shsnet" else dha
+            for name, (ours, truth) in _landmark_pairs(dataset, an, given).items():
+                err_px = float(np.hypot(*(np.asarray(ours) - np.asarray(truth))))
+                lm_rows.append({"dataset": dataset, "image": path.name, "site": name, "error_px": round(err_px, 1),
+                                "error_mm_assumed": round(err_px * REAL_SPACING_MM[dataset], 1),
+                                "image_flags": ",".join(an.qc_flags)})
         if overlays:
             overlays.mkdir(parents=True, exist_ok=True)
             save_overlay(rg, an, overlays / f"{dataset}_{path.stem}.png")
     print("\nREAL images (assumed spacing per dataset; LOO atlas for RAM-W600)" if loo else "\nREAL images")
     print(pd.DataFrame(summary).to_string(index=False))
+    if lm_rows:
+        print("\nSHS_NET wrist sites and DHA points vs our landmarks (derived correspondences, see _landmark_pairs; "
+              "mm use the assumed spacing)")
+        print(pd.DataFrame(lm_rows).to_string(index=False))
     df = pd.DataFrame(rows)
     if len(df):
         print("\nRAM-W600 bone points inside the region of the right bone (target ≥ 95 %; outside only where flagged)")
@@ -122,6 +135,51 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
         if len(bad):
             print(bad[["image", "bone", "confidence", "also_in"]].to_string(index=False))
     return df
+
+
+def _shs_points(root: Path) -> dict[str, dict[str, tuple[float, float]]]:
+    import csv
+
+    out = {}
+    with open(root / "shsnet" / "coord_list.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            out[r["img_id"]] = {f"W{i}": (float(r[f"W{i}_x"]), float(r[f"W{i}_y"])) for i in range(1, 6)}
+    return out
+
+
+def _dha_points(root: Path) -> dict[str, tuple[float, float]]:
+    import re
+
+    text = (root / "dha" / "3147_landmarks.idl").read_text(encoding="utf-8")
+    pts = [(float(a), float(b)) for a, b in re.findall(r"\((\d+),(\d+),0\)", text)]
+    return {f"P{i}": p for i, p in enumerate(pts)}
+
+
+def _landmark_pairs(dataset: str, an, given: dict) -> dict[str, tuple]:
+    """(ours, theirs) in original pixels for the sites whose meaning matches one of our landmarks.
+
+    SHS_NET (looked up on the images): W1 = CMC1 joint, W2 = CMC4/5 joint, W3 = distal ulnar articular
+    surface, W4 / W5 = ulnar / radial half of the distal radial articular surface. Compared: W1 with the
+    midpoint of trapezium and MC1-base centres, W2 with the midpoint of the hamate and the MC4/MC5-base
+    centres, W3 with ulna_articular_mid, mid(W4, W5) with radius_articular_mid. DHA 3147 (a left hand):
+    points 13-16 lie on the proximal ends of MC5-MC2 and are compared with our MC base centres (which lie
+    about 5 mm further distal by definition).
+    """
+    def px(name):
+        return an.to_pixels(np.asarray(an.landmarks[name]))
+
+    pairs = {}
+    if dataset == "shsnet" and given:
+        pairs["W1~mid(trapezium,mc1)"] = ((px("trapezium_centre") + px("mc1_base_centre")) / 2, given["W1"])
+        pairs["W2~mid(hamate,mc4/5)"] = ((px("hamate_centre") + (px("mc4_base_centre") + px("mc5_base_centre")) / 2)
+                                         / 2, given["W2"])
+        pairs["W3~ulna_articular_mid"] = (px("ulna_articular_mid"), given["W3"])
+        pairs["mid(W4,W5)~radius_articular_mid"] = (px("radius_articular_mid"),
+                                                    (np.asarray(given["W4"]) + given["W5"]) / 2)
+    if dataset == "dha" and given:
+        for i, k in zip((13, 14, 15, 16), (5, 4, 3, 2), strict=True):
+            pairs[f"P{i}~mc{k}_base_centre"] = (px(f"mc{k}_base_centre"), given[f"P{i}"])
+    return pairs
 
 
 def main() -> None:

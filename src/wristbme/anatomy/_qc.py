@@ -21,6 +21,8 @@ MIN_CARPAL_CONTRAST = 0.30
 """Mean band-passed brightness inside the carpal regions of the fit (local-RMS units). A fit on real carpal
 bones gives 0.39-0.79 (18 adult RA wrists, 3 adolescent hands, phantoms ≥ 0.48); fits that landed on fingers
 or soft tissue (infant, child hands) gave 0.11-0.23. Below this the wrist is ``not_identifiable``."""
+MAX_WEAK_REGIONS = 3
+"""The image is ``low_confidence`` when this many regions (not counting ``UNRELIABLE_BONES``) are."""
 UNRELIABLE_BONES = {Bone.PISIFORM: 0.3}
 """Confidence caps: the pisiform projects over the triquetrum on a PA view and could not be outlined by the
 RAM-W600 annotators in 12 of 18 wrists, so its region is always reported as low confidence."""
@@ -88,8 +90,11 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
         if reg.confidence < MIN_REGION_CONFIDENCE:
             rf.add("low_confidence")
         regions[bone] = replace(reg, qc_flags=tuple(sorted(rf)))
-    for reg in regions.values():
-        flags |= {f for f in reg.qc_flags if f in ("cropped", "low_confidence")}
+    if any("cropped" in r.qc_flags for r in regions.values()):
+        flags.add("cropped")
+    weak = [b for b, r in regions.items() if "low_confidence" in r.qc_flags and b not in UNRELIABLE_BONES]
+    if len(weak) >= MAX_WEAK_REGIONS:
+        flags.add("low_confidence")
     from wristbme.anatomy.types import QC_FLAGS
 
     ordered = tuple(f for f in QC_FLAGS if f in flags)
