@@ -68,7 +68,12 @@ def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np
 
 def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: dict,
              corrected: set[Bone], corrections: dict | None) -> WristAnatomy:
-    from wristbme.anatomy.locator import LOW_IMAGE_NCC, MIN_IMAGE_NCC, MIN_REGION_CONFIDENCE, ROTATION_LIMIT_DEG
+    from wristbme.anatomy.locator import (
+        LOW_IMAGE_NCC,
+        MIN_IMAGE_NCC,
+        MIN_REGION_CONFIDENCE,
+        ROTATION_LIMIT_DEG,
+    )
 
     flags = set(flags)
     if abs(pose.angle_deg) > ROTATION_LIMIT_DEG:

@@ -17,7 +17,7 @@ from wristbme.errors import AnatomyError
 JSON_VERSION = 1
 
 
-def _pts(a: np.ndarray, nd: int = 3) -> list:
+def _pts(a: object, nd: int = 3) -> list:
     return np.round(np.asarray(a, dtype=float), nd).tolist()
 
 
@@ -63,8 +63,8 @@ def anatomy_from_json(obj: dict) -> WristAnatomy:
                                    tuple(r.get("qc_flags", ())))
         ref = obj.get("reference_region")
         return WristAnatomy(
-            spacing_mm=tuple(float(v) for v in obj["spacing_mm"]),
-            image_shape=tuple(int(v) for v in obj["image_shape"]),
+            spacing_mm=(float(obj["spacing_mm"][0]), float(obj["spacing_mm"][1])),
+            image_shape=(int(obj["image_shape"][0]), int(obj["image_shape"][1])),
             landmarks={n: (float(p[0]), float(p[1])) for n, p in obj["landmarks"].items()},
             regions=regions,
             axes={n: ((float(a[0]), float(a[1])), (float(b[0]), float(b[1]))) for n, (a, b) in obj["axes"].items()},

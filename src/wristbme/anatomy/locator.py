@@ -159,7 +159,7 @@ def _peaks(ncc: np.ndarray, n: int, min_dist: int) -> list[tuple[int, int]]:
         ij = np.unravel_index(int(np.argmax(work)), work.shape)
         if not np.isfinite(work[ij]) or work[ij] <= -1:
             break
-        out.append(ij)
+        out.append((int(ij[0]), int(ij[1])))
         work[max(0, ij[0] - min_dist):ij[0] + min_dist + 1, max(0, ij[1] - min_dist):ij[1] + min_dist + 1] = -2
     return out
 
@@ -188,11 +188,12 @@ def _refine_pose(im: _Image, atlas: Atlas, best: Pose) -> Pose:
             k = base_scale * dk
             tk = _zoom(tmpl, k)
             ncc, pr, pc = _ncc(enh, tk)
-            ij = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+            a, b = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+            ij = (int(a), int(b))
             if refined is None or ncc[ij] > refined.score:
                 refined = Pose(best.mirror, float(angle),
                                _pose_from_peak(ij, (pr, pc), origin, fine_res, k, origin_t), float(ncc[ij]))
-    return refined
+    return refined if refined is not None else best
 
 
 def _fit_shape(points: np.ndarray, weights: np.ndarray, atlas: Atlas, fixed: np.ndarray | None = None,
@@ -338,7 +339,7 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
     pixels = radiograph.pixels
     flags: set[str] = set(radiograph.qc_flags) & set(QC_FLAGS)
     spacing = radiograph.spacing_mm
-    scales = COARSE_SCALES
+    scales: tuple[float, ...] = COARSE_SCALES
     if spacing is None:
         spacing = (NOMINAL_SPACING_MM, NOMINAL_SPACING_MM)
         flags.add("uncalibrated")
@@ -386,17 +387,22 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
     reference = None
     if atlas.reference is not None:
         reference = geo.apply(canon_to_orig, warp(atlas.reference))
-    landmarks = {n: tuple(map(float, geo.apply(canon_to_orig, p[None])[0])) for n, p in zip(LANDMARKS, pts, strict=True)}
+    landmarks: dict[str, tuple[float, float]] = {}
+    for n, p in zip(LANDMARKS, pts, strict=True):
+        q = geo.apply(canon_to_orig, p[None])[0]
+        landmarks[n] = (float(q[0]), float(q[1]))
     for bone in corr["regions"]:  # a replaced carpal/MC polygon moves its centre unless that was set too
         name = _centre_name(bone)
         if name and name not in corr["landmarks"]:
-            landmarks[name] = tuple(map(float, np.asarray(corr["regions"][bone]).mean(axis=0)))
+            c = np.asarray(corr["regions"][bone]).mean(axis=0)
+            landmarks[name] = (float(c[0]), float(c[1]))
     for n, p in corr["landmarks"].items():
         landmarks[n] = (float(p[0]), float(p[1]))
     axes = _axes(pts, canon_to_orig, atlas, pose)
 
     anatomy = WristAnatomy(
-        spacing_mm=tuple(spacing), image_shape=tuple(pixels.shape), landmarks=landmarks, regions=regions,
+        spacing_mm=(float(spacing[0]), float(spacing[1])), image_shape=(int(pixels.shape[0]), int(pixels.shape[1])),
+        landmarks=landmarks, regions=regions,
         axes=axes, reference_region=reference, qc_flags=(), confidence=img_conf,
         method=METHOD + ("+corrected" if corrections else ""),
     )

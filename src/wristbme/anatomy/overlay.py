@@ -98,7 +98,7 @@ def render_overlay(radiograph, anatomy: WristAnatomy, *, scores: dict | None = N
     elif max(rows, cols) < MIN_SIDE_PX:
         f = MIN_SIDE_PX / max(rows, cols)
     size = (max(1, int(round(cols * f))), max(1, int(round(rows * f))))
-    base = Image.fromarray(grey).resize(size, Image.BILINEAR).convert("RGB")
+    base = Image.fromarray(grey).resize(size, Image.Resampling.BILINEAR).convert("RGB")
     score_map = {Bone.parse(k): float(v) for k, v in (scores or {}).items()}
     lw = max(2, int(round(size[0] / 500)))
     font, has_cjk = _font(max(12, int(size[0] / 55)), lang)

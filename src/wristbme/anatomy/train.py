@@ -26,8 +26,14 @@ from scipy import ndimage
 
 from wristbme.anatomy import _geometry as geo
 from wristbme.anatomy._enhance import enhance
-from wristbme.anatomy.atlas import (PATCH_HALF_MM, PATCH_RES_MM, TEMPLATE_RES_MM, Atlas, landmark_array,
-                                    similarity_fit)
+from wristbme.anatomy.atlas import (
+    PATCH_HALF_MM,
+    PATCH_RES_MM,
+    TEMPLATE_RES_MM,
+    Atlas,
+    landmark_array,
+    similarity_fit,
+)
 from wristbme.anatomy.types import LANDMARKS
 from wristbme.bones import RAMRIS_BONES, Bone
 
@@ -115,6 +121,7 @@ def phantom_samples(n: int, *, seed: int = 1234) -> list[TrainSample]:
                                rotation_deg=0.0)
         ph = render_phantom(spec, seed=int(rng.integers(1 << 30)), site=None)
         rg = ph.radiograph
+        assert rg.spacing_mm is not None  # phantoms are always calibrated
         ref = _radial_shaft(ph.bone_masks.get(Bone.RADIUS), ph.landmarks_px.get("radius_articular_mid"),
                             rg.spacing_mm[0])
         out.append(TrainSample(rg.pixels, rg.spacing_mm, lat == "L", dict(ph.landmarks_px),
@@ -235,8 +242,11 @@ def build_atlas(samples: Sequence[TrainSample], *, n_modes: int = 8,
                                     cval=0.0)
             ref_n += 1
     patches = (psum / np.maximum(pw, 1e-6)[:, None, None]).astype(np.float32)
-    polygons = {b: _outline(mask_sum[b] / mask_n[b], origin, res) for b in mask_sum}
-    polygons = {b: p for b, p in polygons.items() if p is not None}
+    polygons: dict[Bone, np.ndarray] = {}
+    for b in mask_sum:
+        outline = _outline(mask_sum[b] / mask_n[b], origin, res)
+        if outline is not None:
+            polygons[b] = outline
     reference = _outline(ref_sum / ref_n, origin, res) if ref_n else None
     sources: dict[str, int] = {}
     for s in samples:
