@@ -144,24 +144,25 @@ def _crop_box_mm(anatomy: WristAnatomy, reference: np.ndarray | None) -> tuple[f
 
 
 def resample_box(pixels: np.ndarray, pixel_spacing_mm: tuple[float, float], box_mm: tuple[float, float, float, float],
-                 spacing_mm: float) -> np.ndarray:
+                 spacing_mm: float, *, blur_mm: float = S.PRESMOOTH_MM) -> np.ndarray:
     """Resample the (x0, y0, x1, y1) mm box of ``pixels`` to an isotropic ``spacing_mm`` grid.
 
-    Output pixel (i, j) sits at (x0 + j*spacing, y0 + i*spacing) mm. Linear interpolation; when
-    downsampling along an axis, a Gaussian prefilter with sigma = (factor - 1) / 2 input pixels first.
+    Output pixel (i, j) sits at (x0 + j*spacing, y0 + i*spacing) mm. First a Gaussian of fixed physical
+    width ``blur_mm`` (sigma, mm) — at least the anti-alias width (factor - 1)/2 input pixels — then
+    linear interpolation. The fixed physical blur gives every input pixel size the same effective
+    resolution and, for quantum noise (constant power per mm^2), the same noise level.
     """
     sr, sc = pixel_spacing_mm
     x0, y0, x1, y1 = box_mm
     n_rows = int(np.floor((y1 - y0) / spacing_mm)) + 1
     n_cols = int(np.floor((x1 - x0) / spacing_mm)) + 1
-    # input window with a few pixels of padding for the filter
-    pad = 4
+    pad = 4 + int(np.ceil(3 * blur_mm / min(sr, sc)))
     r0 = max(0, int(np.floor(y0 / sr)) - pad)
     r1 = min(pixels.shape[0], int(np.ceil(y1 / sr)) + pad + 1)
     c0 = max(0, int(np.floor(x0 / sc)) - pad)
     c1 = min(pixels.shape[1], int(np.ceil(x1 / sc)) + pad + 1)
     window = pixels[r0:r1, c0:c1].astype(np.float64)
-    sigma = (max(0.0, (spacing_mm / sr - 1) / 2), max(0.0, (spacing_mm / sc - 1) / 2))
+    sigma = (max(blur_mm / sr, (spacing_mm / sr - 1) / 2, 0.0), max(blur_mm / sc, (spacing_mm / sc - 1) / 2, 0.0))
     if sigma[0] > 0 or sigma[1] > 0:
         window = ndi.gaussian_filter(window, sigma, mode="nearest")
     rows = (y0 + np.arange(n_rows) * spacing_mm) / sr - r0

@@ -14,11 +14,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when a definition changes without a name change."""
 
 DEFAULT_SPACING_MM = 0.2
 """Analysis spacing: every region is resampled to this isotropic pixel size before any feature."""
+PRESMOOTH_MM = 0.15
+"""Gaussian sigma (mm) applied before resampling: a fixed physical resolution for every input pixel size."""
 
 GLCM_DISTANCES_MM = (0.4, 1.0, 2.0)
 """Co-occurrence offsets (Chebyshev distance, IBSI convention) in mm."""
@@ -138,6 +140,7 @@ class FeatureSchema:
     def hash(self) -> str:
         """SHA-256 (first 16 hex digits) of the names, units, definitions, spacing and version."""
         payload = json.dumps({"version": self.version, "spacing_mm": round(float(self.spacing_mm), 6),
+                              "presmooth_mm": PRESMOOTH_MM,
                               "features": [[f.name, f.unit, f.definition] for f in self.features]},
                              sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -4,7 +4,7 @@ Per-bone model: one classifier over all (image, bone) rows with the bone as a on
 MRI BME grade >= 1 in that bone. Hyper-parameters are chosen on patient-grouped inner folds by ROC AUC; the
 out-of-fold decision values of the chosen setting fit a Platt scaler (calibrated bone probability) and,
 aggregated per image, the wrist stage: a logistic regression of wrist BME (any bone grade >= 1) on the
-maximum and the mean of the calibrated bone logits of that image. The final bone classifier is refitted on
+mean of the three highest and the mean of all calibrated bone logits of that image. The final bone classifier is refitted on
 all training rows.
 
 Inputs of the classifier per row: the (imputed, optionally harmonised) features, their within-wrist
@@ -34,6 +34,18 @@ METHODS = ("enet", "gbm")
 ENET_GRID = ({"C": 0.02, "l1_ratio": 0.5}, {"C": 0.2, "l1_ratio": 0.5}, {"C": 2.0, "l1_ratio": 0.5})
 GBM_GRID = ({"max_depth": 2}, {"max_depth": 3})
 INNER_FOLDS = 3
+INPUTS = ("robust", "all")
+"""Classifier inputs: ``robust`` = absolute density features (already exposure-normalised) + within-wrist
+contrasts of every feature; ``all`` = every absolute feature + the contrasts. Absolute texture features
+carry image-wide acquisition effects (noise, blur, pixel size), which the within-wrist contrasts cancel."""
+
+
+def _absolute_columns(n_features: int, inputs: str) -> np.ndarray:
+    from wristbme.features.schema import FEATURE_NAMES
+
+    if inputs == "all" or n_features != len(FEATURE_NAMES):
+        return np.arange(n_features)
+    return np.array([i for i, name in enumerate(FEATURE_NAMES) if name.startswith("density_")])
 BONE_LEVELS = tuple(b.value for b in RAMRIS_BONES)
 
 
@@ -102,14 +114,18 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+WRIST_TOP_K = 3
+
+
 def _wrist_inputs(logits: np.ndarray, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per image: [max, mean] of calibrated bone logits; returns (unique image ids, (n_images, 2))."""
+    """Per image: [mean of the top-3, mean of all] calibrated bone logits (the top-3 mean is steadier than
+    the maximum); returns (unique image ids, (n_images, 2))."""
     ids, inv = np.unique(np.asarray(image_ids).astype(str), return_inverse=True)
-    mx = np.full(len(ids), -np.inf)
-    np.maximum.at(mx, inv, logits)
-    sm = np.bincount(inv, weights=logits, minlength=len(ids))
-    cnt = np.bincount(inv, minlength=len(ids))
-    return ids, np.stack([mx, sm / cnt], axis=1)
+    out = np.empty((len(ids), 2))
+    for i in range(len(ids)):
+        v = np.sort(logits[inv == i])[::-1]
+        out[i] = (v[:WRIST_TOP_K].mean(), v.mean())
+    return ids, out
 
 
 @dataclass
@@ -124,10 +140,11 @@ class Engine:
     classifier: object
     platt: tuple[float, float]
     wrist_coef: tuple[float, float, float]
-    """(w_max, w_mean, intercept) of the wrist logistic stage."""
+    """(w_top3, w_mean, intercept) of the wrist logistic stage."""
     bone_mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     bone_sd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     inner_auc: dict = field(default_factory=dict)
+    inputs: str = "all"
 
     # -- preprocessing ------------------------------------------------------------------------------
     def _prepare(self, X: np.ndarray, bones: np.ndarray, image_ids: np.ndarray, sites: np.ndarray | None
@@ -139,7 +156,8 @@ class Engine:
                 raise ModelError("this model was trained with ComBat: give each image's site to score it")
             X = self.combat.transform(X, sites, bones)
         ctx = context_features(X, bones, image_ids, self.bone_mu, self.bone_sd)
-        return np.concatenate([X, ctx, _bone_onehot(bones)], axis=1)
+        keep = _absolute_columns(X.shape[1], self.inputs)
+        return np.concatenate([X[:, keep], ctx, _bone_onehot(bones)], axis=1)
 
     def bone_logits(self, X, bones, image_ids, sites=None) -> np.ndarray:
         """Calibrated bone logits (log-odds of BME in that bone) for rows ``X`` (n, n_features) of the
@@ -166,7 +184,7 @@ def _decision(clf, Z: np.ndarray) -> np.ndarray:
 
 def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarray, bones: np.ndarray,
                image_ids: np.ndarray, feature_names: tuple[str, ...], *, method: str = "enet",
-               combat: bool = False, seed: int = 0) -> Engine:
+               combat: bool = False, seed: int = 0, inputs: str = "robust") -> Engine:
     """Fit the engine on training rows (see the module docstring). ``y`` is 0/1 per (image, bone) row."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y).astype(int)
@@ -181,7 +199,11 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
         cb = ComBat.fit(Xi, sites, bones)
         Xi = cb.transform(Xi, sites, bones)
     mu, sd = _bone_stats(Xi, bones)
-    Z = np.concatenate([Xi, context_features(Xi, bones, image_ids, mu, sd), _bone_onehot(bones)], axis=1)
+    if inputs not in INPUTS:
+        raise ModelError(f"train: inputs={inputs!r} is not known; use one of {', '.join(INPUTS)}")
+    keep = _absolute_columns(Xi.shape[1], inputs)
+    Z = np.concatenate([Xi[:, keep], context_features(Xi, bones, image_ids, mu, sd), _bone_onehot(bones)],
+                       axis=1)
     grid = ENET_GRID if method == "enet" else GBM_GRID if method == "gbm" else None
     if grid is None:
         make_estimator(method, {}, seed)  # raises the ModelError
@@ -216,7 +238,8 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     else:
         wc, wi = logistic_fit(W, wy)
         wrist = (float(wc[0]), float(wc[1]), float(wi))
-    return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc)
+    return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc,
+                  inputs)
 
 
 __all__ = ["Engine", "METHODS", "fit_engine", "grouped_splits", "make_estimator"]

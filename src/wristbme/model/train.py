@@ -124,7 +124,7 @@ def _wrist_truth(data: TrainingData, img_ids: np.ndarray) -> tuple[np.ndarray, n
 
 
 def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0,
-                   outer_folds: int = 5) -> dict:
+                   outer_folds: int = 5, inputs: str = "robust") -> dict:
     """Nested, patient-grouped CV. Returns metrics, the folds (patients per fold) and OOF predictions."""
     splits = grouped_splits(data.y, data.groups, outer_folds, seed)
     bone_p = np.full(len(data.y), np.nan)
@@ -133,7 +133,7 @@ def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = F
     for k, (tr, te) in enumerate(splits):
         train_d, test_d = data.subset(tr), data.subset(te)
         eng = fit_engine(train_d.X, train_d.y, train_d.groups, train_d.sites, train_d.bones, train_d.image_ids,
-                         (), method=method, combat=combat, seed=seed + k)
+                         (), method=method, combat=combat, seed=seed + k, inputs=inputs)
         p, ids, wp = eng.predict(test_d.X, test_d.bones, test_d.image_ids, test_d.sites)
         bone_p[te] = p
         wrist_rows += list(zip(ids, wp, strict=True))
@@ -145,7 +145,8 @@ def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = F
             "oof_bone": bone_p, "oof_wrist": dict(zip(img_ids.tolist(), wrist_p.tolist(), strict=True))}
 
 
-def leave_one_site_out(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0) -> dict:
+def leave_one_site_out(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0,
+                       inputs: str = "robust") -> dict:
     """Train on all other sites, score the held-out one; metrics per site and pooled."""
     sites = sorted(set(data.sites.tolist()))
     if len(sites) < 2:
@@ -161,7 +162,7 @@ def leave_one_site_out(data: TrainingData, *, method: str = "enet", combat: bool
             per_site[site] = {"error": "training sites have a single class"}
             continue
         eng = fit_engine(train_d.X, train_d.y, train_d.groups, train_d.sites, train_d.bones, train_d.image_ids,
-                         (), method=method, combat=combat, seed=seed + k)
+                         (), method=method, combat=combat, seed=seed + k, inputs=inputs)
         p, ids, wp = eng.predict(test_d.X, test_d.bones, test_d.image_ids, test_d.sites)
         bone_p[te] = p
         wrist_rows += list(zip(ids, wp, strict=True))
@@ -187,10 +188,10 @@ def training_summary(data: TrainingData) -> dict:
                                for s, g in wr.groupby("site")}}
 
 
-def _model_id(data: TrainingData, method: str, combat: bool, seed: int) -> str:
+def _model_id(data: TrainingData, method: str, combat: bool, seed: int, inputs: str = "robust") -> str:
     h = hashlib.sha256()
     h.update(data.schema["hash"].encode())
-    h.update(f"{method}|{combat}|{seed}|{__version__}".encode())
+    h.update(f"{method}|{combat}|{seed}|{__version__}|{inputs}".encode())
     h.update(np.ascontiguousarray(np.nan_to_num(data.X, nan=-9e9)).tobytes())
     h.update(data.grade.astype(np.int64).tobytes())
     return f"wbme-{method}{'-combat' if combat else ''}-{h.hexdigest()[:10]}"
@@ -198,7 +199,8 @@ def _model_id(data: TrainingData, method: str, combat: bool, seed: int) -> str:
 
 def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: str = "enet",
           combat: bool = False, seed: int = 0, schema: FeatureSchema | dict | None = None, outer_folds: int = 5,
-          validate: Sequence[str] = ("cv", "loso"), synthetic: bool = False) -> ModelArtifact:
+          validate: Sequence[str] = ("cv", "loso"), synthetic: bool = False,
+          inputs: str = "robust") -> ModelArtifact:
     """Validate (nested CV, leave-one-site-out) and fit the final model on all rows.
 
     Parameters
@@ -218,6 +220,8 @@ def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: 
         Schemes to run; LOSO is skipped (and says so) with fewer than two sites.
     synthetic : bool
         Mark the artifact as a synthetic demonstration model.
+    inputs : {'robust', 'all'}
+        Classifier inputs (see ``engine.INPUTS``); default ``robust``.
 
     Returns
     -------
@@ -235,19 +239,20 @@ def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: 
         raise ModelError("train: all bones have the same label; BME-positive and negative bones are needed")
     validation: dict = {}
     if "cv" in validate:
-        cv = cross_validate(data, method=method, combat=combat, seed=seed, outer_folds=outer_folds)
+        cv = cross_validate(data, method=method, combat=combat, seed=seed, outer_folds=outer_folds, inputs=inputs)
         validation["nested_cv"] = {"metrics": cv["metrics"], "folds": [
             {"fold": f["fold"], "n_test_patients": len(f["test_patients"])} for f in cv["folds"]]}
     if "loso" in validate:
         if len(set(data.sites.tolist())) >= 2:
-            lo = leave_one_site_out(data, method=method, combat=combat, seed=seed)
+            lo = leave_one_site_out(data, method=method, combat=combat, seed=seed, inputs=inputs)
             validation["leave_one_site_out"] = {"per_site": lo["per_site"], "metrics": lo["metrics"]}
         else:
             validation["leave_one_site_out"] = {"skipped": "fewer than two sites"}
     engine = fit_engine(data.X, data.y, data.groups, data.sites, data.bones, data.image_ids,
-                        tuple(f["name"] for f in data.schema["features"]), method=method, combat=combat, seed=seed)
+                        tuple(f["name"] for f in data.schema["features"]), method=method, combat=combat, seed=seed,
+                        inputs=inputs)
     summary = {"training": training_summary(data), "validation": jsonable(validation), "seed": seed,
-               "method": method, "combat": combat, "params": engine.params, "software_version": __version__,
+               "method": method, "combat": combat, "inputs": inputs, "params": engine.params, "software_version": __version__,
                "label_rule": "bone BME = MRI RAMRIS BME grade >= 1; wrist BME = any scored bone with BME"}
-    return ModelArtifact(_model_id(data, method, combat, seed), engine, data.schema, jsonable(summary),
+    return ModelArtifact(_model_id(data, method, combat, seed, inputs), engine, data.schema, jsonable(summary),
                          synthetic=synthetic)
