@@ -95,7 +95,7 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
         rg = _read_plain(path, REAL_SPACING_MM[dataset], lat)
         atlas = default_atlas()
         if loo and dataset == "ramw600":
-            atlas = train.build_atlas(ph + [s for s in real_samples if s.name != path.name])
+            atlas = train.build_atlas(train.recipe(ph, [s for s in real_samples if s.name != path.name]))
         t0 = time.perf_counter()
         an = locate(rg, atlas=atlas)
         dt = time.perf_counter() - t0
