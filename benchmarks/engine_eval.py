@@ -189,6 +189,9 @@ def repro_real(args, art) -> dict:
     df = df[df["image"].isin(complete[complete].index)]
     res = _icc(df) if df["image"].nunique() >= 2 else {"error": "fewer than 2 complete images"}
     res["failures"] = failures
+    res["scores"] = df.pivot_table(index="image", columns="condition", values="score").round(2).to_dict()
+    res["between_image_sd"] = float(df.groupby("image")["score"].mean().std(ddof=1))
+    res["mean_score"] = float(df["score"].mean())
     res["n_files"] = len(files)
     print(f"[REAL, demo model] re-acquisition-style ICC(2,1) of wrist score = {res.get('icc2_1', float('nan')):.3f} "
           f"[{res.get('ci_low', float('nan')):.3f}, {res.get('ci_high', float('nan')):.3f}], within-image CV "
@@ -209,12 +212,18 @@ def main(argv=None) -> int:
     p.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "radiographs" / "ramw600"))
     p.add_argument("--real-max", type=int, default=18)
     p.add_argument("--skip", default="")
+    p.add_argument("--model", default=None, help="model artifact to evaluate (default: the demo model)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     args.skip = set(filter(None, args.skip.split(",")))
     from wristbme.model.artifact import load_demo
 
-    art = load_demo()
+    if args.model:
+        from wristbme.model.artifact import ModelArtifact
+
+        art = ModelArtifact.load(args.model)
+    else:
+        art = load_demo()
     out = {"model_id": art.model_id, "label": "synthetic demonstration model — not for clinical use"}
     if "accuracy" not in args.skip:
         out["accuracy"] = accuracy(args)
