@@ -75,20 +75,46 @@ def render_scores_overlay(radiograph: Radiograph, anatomy: WristAnatomy, score: 
         render_overlay = None
     rgb = (render_overlay(radiograph, anatomy, scores=scores, lang=lang) if render_overlay is not None
            else _heatmap(radiograph, anatomy, scores))
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
-    if label or score.wrist is not None:
-        draw = ImageDraw.Draw(img)
-        text = f"wrist {score.wrist:.0f}/100" if score.wrist is not None else f"wrist: {score.wrist_reason}"
-        text += f"  model {score.model_id}"
-        if label:
-            text = label + "\n" + text
-        draw.multiline_text((6, 6), text, fill=(255, 255, 0))
+    text = f"wrist {score.wrist:.0f}/100" if score.wrist is not None else f"wrist: {score.wrist_reason}"
+    text += f"  |  model {score.model_id}"
+    if label:
+        text = label + "\n" + text
+    draw = ImageDraw.Draw(img)
+    font = _label_font(max(12, img.size[1] // 50), lang)
+    if font is None:  # no TrueType font: the bitmap default has ASCII only
+        font = ImageFont.load_default()
+        text = text.replace("\u2014", "-").encode("ascii", "replace").decode()
+    box = draw.multiline_textbbox((0, 0), text, font=font)
+    x, y = 6, img.size[1] - (box[3] - box[1]) - 12  # bottom left, clear of the renderer's legend
+    draw.rectangle((x - 4, y - 4, x + box[2] - box[0] + 4, y + box[3] - box[1] + 6), fill=(0, 0, 0))
+    draw.multiline_text((x, y), text, fill=(255, 255, 0), font=font)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)
     return path
+
+
+def _label_font(size: int, lang: str):
+    """A TrueType font with the label's characters (Noto CJK for Japanese, else DejaVu), or None."""
+    from PIL import ImageFont
+
+    paths = []
+    if lang == "ja":
+        paths += [Path("/usr/share/fonts/opentype/noto") / n for n in ("NotoSansCJK-Regular.ttc",
+                                                                       "NotoSerifCJK-Regular.ttc")]
+    try:
+        import matplotlib
+
+        paths.append(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    except ImportError:  # pragma: no cover
+        pass
+    for p in paths:
+        if p.is_file():
+            return ImageFont.truetype(str(p), size)
+    return None
 
 
 def _heatmap(radiograph: Radiograph, anatomy: WristAnatomy, scores: dict) -> np.ndarray:
