@@ -59,6 +59,20 @@ def main(
     ctx.obj = CliState(json=json_out, lang=lang_code, debug=debug)
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not debug:
+        _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    """Keep third-party chatter (pydicom's recoverable-file warnings, NumPy overflow notes) off the
+    terminal: wristbme reports what matters itself, per file, as QC flags or refusals. ``--debug`` shows all."""
+    import warnings
+
+    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    for module in ("pydicom", "sklearn", "statsmodels", "neuroCombat", "weasyprint", "fontTools"):
+        warnings.filterwarnings("ignore", module=module)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
 def _register_all() -> None:
