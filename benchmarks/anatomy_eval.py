@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from wristbme.anatomy import evaluate, train
-from wristbme.anatomy.atlas import default_atlas
+from wristbme.anatomy.atlas import default_atlases
 from wristbme.anatomy.locator import locate
 from wristbme.anatomy.types import LANDMARKS
 from wristbme.bones import CARPALS, Bone
@@ -93,9 +93,10 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
     rows, summary = [], []
     for dataset, path, lat in evaluate.iter_real_images(root):
         rg = _read_plain(path, REAL_SPACING_MM[dataset], lat)
-        atlas = default_atlas()
+        atlas = default_atlases()
         if loo and dataset == "ramw600":
-            atlas = train.build_atlas(train.recipe(ph, [s for s in real_samples if s.name != path.name]))
+            main_atlas = train.build_atlas(train.recipe(ph, [s for s in real_samples if s.name != path.name]))
+            atlas = (main_atlas, *default_atlases()[1:])
         t0 = time.perf_counter()
         an = locate(rg, atlas=atlas)
         dt = time.perf_counter() - t0

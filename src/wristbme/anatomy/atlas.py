@@ -102,8 +102,21 @@ def _unpack(obj: dict) -> np.ndarray:
 
 
 @cache
+def default_atlases() -> tuple[Atlas, ...]:
+    """The atlases shipped with wristbme: ``atlas.json`` (phantoms + real wrists, the real ones weighted)
+    and, when present, ``atlas_phantom.json`` (phantoms only). ``locate`` keeps the better-fitting one."""
+    out = [default_atlas()]
+    ref = resources.files("wristbme.anatomy") / "data" / "atlas_phantom.json"
+    try:
+        out.append(Atlas.from_json(json.loads(ref.read_text(encoding="utf-8"))))
+    except FileNotFoundError:
+        pass
+    return tuple(out)
+
+
+@cache
 def default_atlas() -> Atlas:
-    """The atlas shipped with wristbme (``anatomy/data/atlas.json``)."""
+    """The main atlas shipped with wristbme (``anatomy/data/atlas.json``)."""
     ref = resources.files("wristbme.anatomy") / "data" / "atlas.json"
     try:
         text = ref.read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from scipy.interpolate import RBFInterpolator
 
 from wristbme.anatomy import _geometry as geo
 from wristbme.anatomy._enhance import enhance
-from wristbme.anatomy.atlas import PATCH_RES_MM, Atlas, default_atlas, similarity_fit
+from wristbme.anatomy.atlas import PATCH_RES_MM, Atlas, default_atlases, similarity_fit
 from wristbme.anatomy.types import LANDMARKS, QC_FLAGS, Region, WristAnatomy
 from wristbme.bones import CARPALS, RAMRIS_BONES, Bone
 from wristbme.errors import AnatomyError
@@ -306,7 +306,8 @@ def _tps(src: np.ndarray, dst: np.ndarray):
 
 
 # ------------------------------------------------------------------------------------------- public
-def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: Atlas | None = None,
+def locate(radiograph: Radiograph, *, corrections: dict | None = None,
+           atlas: Atlas | tuple[Atlas, ...] | list[Atlas] | None = None,
            diagnostics: dict | None = None) -> WristAnatomy:
     """Locate landmarks and the 15 RAMRIS wrist regions on a PA wrist or hand radiograph.
 
@@ -319,8 +320,8 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
         Operator edits, JSON-able: ``{"landmarks": {name: [x_mm, y_mm]}, "regions": {bone: [[x_mm, y_mm],
         ...]}}`` in the original frame. Moved landmarks are fixed and the rest of the shape is re-fitted;
         replaced polygons are kept as given (confidence 1, no flags).
-    atlas : Atlas, optional
-        Defaults to the shipped atlas.
+    atlas : Atlas or sequence of Atlas, optional
+        Defaults to the shipped atlases; with several, the best-fitting one is kept.
     diagnostics : dict, optional
         Filled with the QC cues (for calibration and debugging).
 
@@ -335,7 +336,7 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
     AnatomyError
         The image is too small (under 20 mm on a side) to hold a wrist, or the corrections are malformed.
     """
-    atlas = atlas or default_atlas()
+    atlases = default_atlases() if atlas is None else ((atlas,) if isinstance(atlas, Atlas) else tuple(atlas))
     pixels = radiograph.pixels
     flags: set[str] = set(radiograph.qc_flags) & set(QC_FLAGS)
     spacing = radiograph.spacing_mm
@@ -355,12 +356,15 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None, atlas: At
 
     im = _Image(pixels, spacing)
     hypotheses = []
-    for cand in _coarse_candidates(im, atlas, mirrors, scales):
-        p = _refine_pose(im, atlas, cand)
-        fitted = _refine_landmarks(im, atlas, p, None)
-        hypotheses.append((_fit_quality(p, fitted[1]), p, fitted))
+    n_keep = N_HYPOTHESES if len(atlases) == 1 else max(1, N_HYPOTHESES - 1)
+    for k, at in enumerate(atlases):
+        for cand in _coarse_candidates(im, at, mirrors, scales, n_keep):
+            p = _refine_pose(im, at, cand)
+            fitted = _refine_landmarks(im, at, p, None)
+            hypotheses.append((_fit_quality(p, fitted[1]), k, p, fitted))
     hypotheses.sort(key=lambda h: -h[0])
-    _, pose, (pts, conf, enh, grid) = hypotheses[0]
+    _, k_best, pose, (pts, conf, enh, grid) = hypotheses[0]
+    atlas = atlases[k_best]
     m_canon = geo.canonical_matrix(pixels.shape, spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
     canon_to_orig = np.linalg.inv(m_canon)
     fixed = {LANDMARKS.index(n): geo.apply(m_canon, np.asarray(p)[None])[0] for n, p in corr["landmarks"].items()}

@@ -287,11 +287,14 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - offli
     ap.add_argument("--phantoms", type=int, default=DEFAULT_PHANTOMS)
     ap.add_argument("--real", type=Path, default=None, help="folder holding ramw600/ (optional)")
     ap.add_argument("--exclude", nargs="*", default=())
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "atlas.json")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default: data/atlas.json, or data/atlas_phantom.json without --real")
     args = ap.parse_args(argv)
     samples = phantom_samples(args.phantoms) if args.phantoms else []
     real = ramw_samples(args.real, exclude=args.exclude) if args.real else []
     atlas = build_atlas(recipe(samples, real))
+    if args.out is None:
+        args.out = Path(__file__).parent / "data" / ("atlas.json" if args.real else "atlas_phantom.json")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atlas.save(args.out)
     print(f"atlas from {atlas.sources} → {args.out} ({args.out.stat().st_size // 1024} KiB)")
