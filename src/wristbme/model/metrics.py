@@ -137,19 +137,14 @@ def auc_within(y, score, strata, groups, *, level: float = 0.95, n_boot: int = 5
 
 
 def _delong_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
-    """DeLong AUC and variance; prefers ``wristbme.stats.roc_auc`` when that module exists."""
-    try:  # the statistics package owns the reference implementation
-        from wristbme.stats import roc_auc as _stats_roc  # type: ignore[attr-defined]
+    """DeLong AUC and variance from ``wristbme.stats.roc.roc_auc`` (the project's reference, tested against
+    pROC); the local ``_delong`` (identical, tested) only when the statistics package is unavailable."""
+    try:
+        from wristbme.stats.roc import roc_auc
     except ImportError:
-        _stats_roc = None
-    fn = getattr(_stats_roc, "delong_variance", None) if _stats_roc is not None else None
-    if fn is not None:
-        try:
-            auc, var = fn(y, score)
-            return float(auc), float(var)
-        except Exception:  # noqa: BLE001 - fall back to the local implementation on any API mismatch
-            pass
-    return _delong(y, score)
+        return _delong(y, score)
+    res = roc_auc(y, score)
+    return float(res.auc.value), float(res.variance)
 
 
 def brier(y, prob) -> float:
