@@ -111,7 +111,10 @@ def grouped_splits(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) 
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function without overflow for large |x| (scipy's expit)."""
+    from scipy.special import expit
+
+    return expit(x)
 
 
 WRIST_TOP_K = 3

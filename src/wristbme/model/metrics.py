@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 from scipy import stats as sps
 
 
@@ -178,7 +179,7 @@ def logistic_fit(X, y, *, ridge: float = 1e-4, max_iter: int = 100) -> tuple[np.
     R[-1, -1] = 0.0
     for _ in range(max_iter):
         eta = np.clip(A @ beta, -30, 30)
-        mu = 1.0 / (1.0 + np.exp(-eta))
+        mu = expit(eta)
         w = np.maximum(mu * (1 - mu), 1e-10)
         grad = A.T @ (y - mu) - R @ beta
         H = (A * w[:, None]).T @ A + R

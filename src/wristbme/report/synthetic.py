@@ -6,6 +6,7 @@ Nothing here is patient data; the provenance says ``synthetic=True`` and the rep
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 import pandas as pd
 
 from wristbme import __version__
@@ -25,7 +26,7 @@ _QC_REASONS = ("anatomy_not_located", "not_pa_view")
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    return expit(x)
 
 
 def synthetic_study_data(n_patients: int = 200, n_sites: int = 4, seed: int = 0, effect: float = 1.0, *,
