@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
 from scipy import stats as sps
+from scipy.special import expit
 
 
 def _delong(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:

@@ -6,8 +6,8 @@ Nothing here is patient data; the provenance says ``synthetic=True`` and the rep
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 import pandas as pd
+from scipy.special import expit
 
 from wristbme import __version__
 from wristbme.bones import Bone
