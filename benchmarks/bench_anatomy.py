@@ -19,13 +19,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _dicom import write_dx  # benchmarks/_dicom.py (the script folder is on sys.path)
 
 
 def make_file(folder: Path, seed: int = 3) -> Path:
-    import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, generate_uid
-
     from wristbme.synth.phantom import HandSpec, render_phantom
 
     rng = np.random.default_rng(seed)
@@ -33,25 +30,8 @@ def make_file(folder: Path, seed: int = 3) -> Path:
     ph = render_phantom(spec, seed=seed, site="S01")
     px = ph.radiograph.pixels
     arr = np.clip((px - px.min()) / (px.max() - px.min()) * 4095, 0, 4095).astype(np.uint16)
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.SOPClassUID = DigitalXRayImageStorageForPresentation
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    ds.Rows, ds.Columns = arr.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelSpacing = [0.1, 0.1]
-    ds.ImageLaterality = "R"
-    ds.ViewPosition = "PA"
-    ds.PixelData = arr.tobytes()
-    path = folder / "hand_2000x2500.dcm"
-    pydicom.dcmwrite(path, ds, enforce_file_format=True)
-    return path
+    return write_dx(folder / "hand_2000x2500.dcm", arr, attributes={
+        "PixelSpacing": [0.1, 0.1], "ImageLaterality": "R", "ViewPosition": "PA"})
 
 
 def main() -> None:

@@ -29,12 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from _dicom import write_dx  # benchmarks/_dicom.py (the script folder is on sys.path)
 from pydicom.uid import (
-    DigitalXRayImageStorageForPresentation,
-    ExplicitVRLittleEndian,
     JPEG2000Lossless,
-    generate_uid,
 )
 
 from wristbme.imaging import read_radiograph
@@ -49,28 +46,11 @@ def make_file(folder: Path, name: str, compress: str | None, *, mono1: bool = Tr
     yy, xx = np.mgrid[0:ROWS, 0:COLS].astype(np.float32)
     body = 2500 + 1200 * np.exp(-(((xx - COLS / 2) / 600) ** 2 + ((yy - ROWS / 2) / 800) ** 2))
     arr = np.clip(body + rng.normal(0, 40, (ROWS, COLS)), 0, 4095).astype(np.uint16)
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.SOPClassUID = DigitalXRayImageStorageForPresentation
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    ds.Rows, ds.Columns = ROWS, COLS
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME1" if mono1 else "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    attributes = {"ImagerPixelSpacing": [0.15, 0.15], "EstimatedRadiographicMagnificationFactor": 1.1}
     if rescale:
-        ds.RescaleSlope, ds.RescaleIntercept = 1.5, -100
-    ds.ImagerPixelSpacing = [0.15, 0.15]
-    ds.EstimatedRadiographicMagnificationFactor = 1.1
-    ds.PixelData = arr.tobytes()
-    if compress:
-        ds.compress(compress)
-    path = folder / name
-    ds.save_as(path, enforce_file_format=True)
-    return path
+        attributes.update(RescaleSlope=1.5, RescaleIntercept=-100)
+    return write_dx(folder / name, arr, photometric="MONOCHROME1" if mono1 else "MONOCHROME2",
+                    attributes=attributes, compress=compress)
 
 
 def baseline(path: Path) -> np.ndarray:
