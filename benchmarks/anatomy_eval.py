@@ -132,7 +132,9 @@ def real(root: Path, overlays: Path | None, phantoms: int, loo: bool) -> pd.Data
         print(g.to_string())
         n, ins = len(df), int(df.inside.sum())
         bad = df[~df.inside & ~df.flagged]
-        print(f"ALL: {ins}/{n} inside ({100 * ins / n:.1f} %); outside and unflagged: {len(bad)}")
+        print(f"ALL: {ins}/{n} inside ({100 * ins / n:.1f} %); outside and unflagged: {len(bad)}; "
+              f"points whose region is flagged: {int(df.flagged.sum())} "
+              f"({int((df.flagged & df.inside).sum())} of them inside the right region)")
         if len(bad):
             print(bad[["image", "bone", "confidence", "also_in"]].to_string(index=False))
     return df

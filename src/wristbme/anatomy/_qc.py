@@ -26,6 +26,26 @@ MAX_WEAK_REGIONS = 3
 UNRELIABLE_BONES = {Bone.PISIFORM: 0.3}
 """Confidence caps: the pisiform projects over the triquetrum on a PA view and could not be outlined by the
 RAM-W600 annotators in 12 of 18 wrists, so its region is always reported as low confidence."""
+NEIGHBOUR_LIMITS: dict[tuple[Bone, Bone], tuple[float, float]] = {
+    **{(Bone(f"mc{i}"), Bone(f"mc{i + 1}")): (0.78, 1.5) for i in range(1, 5)},
+    (Bone.ULNA, Bone.TRIQUETRUM): (0.6, 1.08),
+}
+"""Allowed ratio of the distance between two neighbouring anchors (found, divided by the fitted scale) to
+the atlas distance. Outside it both regions get ``low_confidence``: one of them sits on the wrong bone.
+On the 18 RAM-W600 wrists (leave-one-out) the adjacent MC-base ratios were 0.83-1.32 where the bases were
+right and 0.61-0.75 where MC5 had collapsed onto MC4 (4 wrists); ulna-triquetrum 0.74-0.96, and 1.11
+where the ulnar carpal row was fitted one bone distal (0149). On 60 phantoms correct fits gave MC ratios
+0.85-1.31 and ulna-triquetrum 0.83-1.17 (3 of 60 above 1.08 are flagged although right: the phantoms' ulna
+varies more than the real one); the upper ulna-triquetrum limit rests on one real failure."""
+MIN_REGION_CONTRAST = {Bone.ULNA: 0.45}
+"""Mean band-passed value inside a long-bone region below which it is not on the bone's head (local-RMS
+units). Distal ulna on RAM-W600: 0.57-1.03 where right; 0.37 where the region slid into soft tissue
+(0072) and 0.32 on a cropped ulna (0016)."""
+SMALL_HAND_SCALE = 0.84
+"""Fitted size of the wrist relative to the adult atlas below which a calibrated image is flagged
+``skeletally_immature`` (adult RA wrists 0.96-1.20, adult phantoms 0.85-1.17 by construction; the
+adolescent SHS_NET hands 0.72-0.91 and the infant 0.76 at their assumed spacings). A size cue only: an
+adult with a very small hand is flagged too, an older adolescent with an adult-sized hand is not."""
 IMAGE_WIDE = ("not_pa_view", "strongly_rotated", "not_identifiable", "cast_or_metal", "skeletally_immature")
 """Image-level flags copied onto every region."""
 
@@ -48,7 +68,8 @@ def region_confidence(landmark_conf: np.ndarray, image_conf: float) -> dict[Bone
 
 
 def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np.ndarray,
-               polys: dict[Bone, np.ndarray], conf: np.ndarray, pose, atlas) -> dict[str, float]:
+               polys: dict[Bone, np.ndarray], conf: np.ndarray, pose, atlas,
+               residual_mm: np.ndarray | None = None) -> dict:
     """Numbers QC decides on, all from the canonical 0.5 mm enhanced image of the chosen fit."""
     from wristbme.anatomy.types import polygon_mask
 
@@ -63,7 +84,41 @@ def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np
             "landmark_ncc_min": float(np.min(conf)), "carpal_contrast": float(np.mean(carp)) if carp else 0.0,
             "mc_contrast": float(np.mean(mcs)) if mcs else 0.0, "angle_deg": float(pose.angle_deg),
             "scale": float(pose.scale)}
+    cues["regions"] = region_cues(enh, origin, res, pts, polys, conf, atlas, residual_mm)
     return cues
+
+
+def region_cues(enh, origin, res, pts, polys, conf, atlas, residual_mm) -> dict[str, dict[str, float]]:
+    """Per-region evidence: mean band-passed value inside, landmark match, shape-model residual (atlas mm),
+    deviation of the anchor from the similarity-fitted mean shape (atlas mm)."""
+    from wristbme.anatomy import _geometry as geo
+    from wristbme.anatomy.atlas import similarity_fit
+    from wristbme.anatomy.types import polygon_mask
+
+    s = similarity_fit(atlas.mean_shape, pts, np.ones(len(pts)))
+    k = float(np.sqrt(abs(np.linalg.det(s[:2, :2]))))
+    dev = np.linalg.norm(geo.apply(s, atlas.mean_shape) - pts, axis=1) / k
+    anchors = {b: LANDMARKS.index(n[0]) for b, n in BONE_LANDMARKS.items()}
+    ratios = {}
+    for a, b in NEIGHBOUR_LIMITS:
+        i, j = anchors[a], anchors[b]
+        ratios[(a, b)] = float(np.linalg.norm(pts[i] - pts[j])
+                               / (k * np.linalg.norm(atlas.mean_shape[i] - atlas.mean_shape[j]) + 1e-9))
+    out = {}
+    for bone, poly in polys.items():
+        px = (poly - np.asarray(origin)) / res
+        m = polygon_mask(px, enh.shape)
+        vals = enh[m] if m.any() else np.zeros(1)
+        idx = [LANDMARKS.index(n) for n in BONE_LANDMARKS[bone]]
+        out[bone.value] = {"contrast": float(vals.mean()), "contrast_p75": float(np.percentile(vals, 75)),
+                           "landmark_ncc": float(np.mean(conf[idx])),
+                           "residual_mm": float(np.max(residual_mm[idx])) if residual_mm is not None else 0.0,
+                           "shape_dev_mm": float(np.max(dev[idx]))}
+        for (a, b), r in ratios.items():
+            if bone in (a, b):
+                other = b if bone is a else a
+                out[bone.value][f"spacing_{other.value}"] = r
+    return out
 
 
 def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: dict,
@@ -84,6 +139,9 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
         flags.add("low_confidence")
     if cues.get("carpal_contrast", 1.0) < MIN_CARPAL_CONTRAST:
         flags.add("not_identifiable")
+    if "uncalibrated" not in flags and cues.get("scale", 1.0) < SMALL_HAND_SCALE:
+        flags.add("skeletally_immature")
+    implausible = implausible_regions(cues.get("regions", {}))
     regions = {}
     for bone, reg in anatomy.regions.items():
         if bone in corrected:
@@ -92,7 +150,7 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
         rf = {f for f in flags if f in IMAGE_WIDE}
         if _outside_fraction(anatomy, reg) > CROP_FRACTION:
             rf.add("cropped")
-        if reg.confidence < MIN_REGION_CONFIDENCE:
+        if reg.confidence < MIN_REGION_CONFIDENCE or bone in implausible:
             rf.add("low_confidence")
         regions[bone] = replace(reg, qc_flags=tuple(sorted(rf)))
     if any("cropped" in r.qc_flags for r in regions.values()):
@@ -104,6 +162,21 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
 
     ordered = tuple(f for f in QC_FLAGS if f in flags)
     return replace(anatomy, regions=regions, qc_flags=ordered, corrections=corrections or None)
+
+
+def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
+    """Regions whose evidence contradicts the atlas: neighbour spacing outside ``NEIGHBOUR_LIMITS`` (both
+    bones of the pair) or too little bone signal inside (``MIN_REGION_CONTRAST``)."""
+    out: set[Bone] = set()
+    for (a, b), (lo, hi) in NEIGHBOUR_LIMITS.items():
+        r = region_cues.get(a.value, {}).get(f"spacing_{b.value}")
+        if r is not None and not lo <= r <= hi:
+            out |= {a, b}
+    for bone, lo in MIN_REGION_CONTRAST.items():
+        c = region_cues.get(bone.value, {}).get("contrast")
+        if c is not None and c < lo:
+            out.add(bone)
+    return out
 
 
 def _outside_fraction(anatomy: WristAnatomy, reg: Region) -> float:

@@ -270,7 +270,7 @@ def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.
         trust = (conf > 0.3) & (dist < 3.0 * k)
         pts = np.where(trust[:, None] | fixed_mask[:, None], cand, model)
         conf = np.where(trust | fixed_mask, conf, conf * 0.5)
-    return pts, np.clip(conf, 0, 1), enh, (origin, res, m)
+    return pts, np.clip(conf, 0, 1), enh, (origin, res, m, dist / k)
 
 
 def _crop(img: np.ndarray, r0: int, c0: int, h: int, w: int) -> np.ndarray:
@@ -410,7 +410,7 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None,
         axes=axes, reference_region=reference, qc_flags=(), confidence=img_conf,
         method=METHOD + ("+corrected" if corrections else ""),
     )
-    cues = _qc.image_cues(enh, grid[0], grid[1], pts, canon_polys, conf, pose, atlas)
+    cues = _qc.image_cues(enh, grid[0], grid[1], pts, canon_polys, conf, pose, atlas, residual_mm=grid[3])
     if diagnostics is not None:
         diagnostics.update(cues)
     return _qc.apply_qc(anatomy, radiograph, pose=pose, flags=flags, cues=cues, corrected=set(corr["regions"]),
