@@ -14,7 +14,7 @@ from .conftest import located
 
 def _cues(**over) -> dict[str, dict[str, float]]:
     """Region cues of a plausible wrist, with ``over`` = {bone: {cue: value}} changed."""
-    cues = {b.value: {"contrast": 0.8} for b in Bone}
+    cues = {b.value: {"contrast": 0.8, "landmark_ncc": 0.7} for b in Bone}
     for (a, b), _ in _qc.NEIGHBOUR_LIMITS.items():
         cues[a.value][f"spacing_{b.value}"] = 1.0
         cues[b.value][f"spacing_{a.value}"] = 1.0
@@ -38,6 +38,11 @@ def test_triquetrum_far_from_the_ulna_is_implausible():
 
 def test_ulna_region_without_bone_signal_is_implausible():
     assert _qc.implausible_regions(_cues(ulna={"contrast": 0.2})) == {Bone.ULNA}
+
+
+def test_carpal_that_does_not_look_like_a_carpal_is_implausible():
+    assert _qc.implausible_regions(_cues(lunate={"landmark_ncc": 0.05})) == {Bone.LUNATE}
+    assert _qc.implausible_regions(_cues(mc3={"landmark_ncc": 0.05})) == set()  # carpals only
 
 
 def test_adult_phantom_regions_are_not_flagged_by_the_new_checks(right_phantom):

@@ -41,6 +41,11 @@ MIN_REGION_CONTRAST = {Bone.ULNA: 0.45}
 """Mean band-passed value inside a long-bone region below which it is not on the bone's head (local-RMS
 units). Distal ulna on RAM-W600: 0.57-1.03 where right; 0.37 where the region slid into soft tissue
 (0072) and 0.32 on a cropped ulna (0016)."""
+MIN_CARPAL_MATCH = 0.15
+"""Local NCC of a carpal centre's patch below which the bone does not look like a carpal bone (destroyed,
+fused or hidden): that region gets ``low_confidence``. RAM-W600: the destroyed lunate of 0143 0.14; 5 other
+carpals of the 18 wrists 0.01-0.14 (1 wrong, 4 right but weak, RA-changed); phantoms ≥ 0.2 on every
+identifiable image. The threshold rests on one destroyed wrist."""
 SMALL_HAND_SCALE = 0.84
 """Fitted size of the wrist relative to the adult atlas below which a calibrated image is flagged
 ``skeletally_immature`` (adult RA wrists 0.96-1.20, adult phantoms 0.85-1.17 by construction; the
@@ -166,7 +171,8 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
 
 def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
     """Regions whose evidence contradicts the atlas: neighbour spacing outside ``NEIGHBOUR_LIMITS`` (both
-    bones of the pair) or too little bone signal inside (``MIN_REGION_CONTRAST``)."""
+    bones of the pair), too little bone signal inside (``MIN_REGION_CONTRAST``) or a carpal centre that does
+    not look like one (``MIN_CARPAL_MATCH``)."""
     out: set[Bone] = set()
     for (a, b), (lo, hi) in NEIGHBOUR_LIMITS.items():
         r = region_cues.get(a.value, {}).get(f"spacing_{b.value}")
@@ -175,6 +181,10 @@ def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
     for bone, lo in MIN_REGION_CONTRAST.items():
         c = region_cues.get(bone.value, {}).get("contrast")
         if c is not None and c < lo:
+            out.add(bone)
+    for bone in CARPALS:
+        m = region_cues.get(bone.value, {}).get("landmark_ncc")
+        if m is not None and m < MIN_CARPAL_MATCH:
             out.add(bone)
     return out
 
