@@ -11,6 +11,7 @@ The data are synthetic and every output says so.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable
@@ -65,16 +66,12 @@ def run_demo(out_dir: str | Path, *, sites: int = 8, patients_per_site: int = 40
     _prepare(out, overwrite)
     seconds: dict[str, float] = {}
 
+    @contextlib.contextmanager
     def timed(stage: str):
-        class _T:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-                say(stage, 0, 0)
-
-            def __exit__(self, *exc):
-                seconds[stage] = round(time.perf_counter() - self.t0, 2)
-
-        return _T()
+        t0 = time.perf_counter()
+        say(stage, 0, 0)
+        yield
+        seconds[stage] = round(time.perf_counter() - t0, 2)
 
     with timed("demo.stage.cohort"):
         cohort = generate_cohort(out / "cohort", sites=sites, patients_per_site=patients_per_site, seed=seed,
@@ -139,9 +136,9 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 def _headline_numbers(numbers: dict) -> dict:
     """The headline figures of the report's ``numbers.json``: flow, pooled AUC (DeLong CI), heterogeneity."""
-    flow = numbers.get("flow", {}).get("by_site", {})
-    accuracy = numbers.get("accuracy", {})
-    dl = numbers.get("heterogeneity", {}).get("DL", {})
+    flow = (numbers.get("flow") or {}).get("by_site") or {}
+    accuracy = numbers.get("accuracy") or {}
+    dl = (numbers.get("heterogeneity") or {}).get("DL") or {}  # None with fewer than two sites
     return {
         "received": sum(v.get("received", 0) for v in flow.values()),
         "analysed": sum(v.get("analysed", 0) for v in flow.values()),

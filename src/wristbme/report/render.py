@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,9 +176,21 @@ def render_html(analysis: Analysis, lang: str, fig: dict[str, str]) -> str:
     css += f'figcaption::before {{ content: "{label}{sep}" counter(fig) ". "; font-weight: bold; }}\n'
 
     template = env.get_template("report.html.j2")
-    return template.render(n=analysis.numbers, fig=fig, t=tr, f=fmt, lang=lang, css=css,
+    html = template.render(n=analysis.numbers, fig=fig, t=tr, f=fmt, lang=lang, css=css,
                            reason=lambda c: _reason(c, lang), bone=lambda b: _bone_label(b, lang),
                            grras=GRRAS_ITEMS, stard=STARD_ITEMS, figures_lang=F.figure_lang(lang))
+    return unlink_missing_anchors(html)
+
+
+_ANCHOR_LINK = re.compile(r'<a href="#([^"]+)">(.*?)</a>', re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def unlink_missing_anchors(html: str) -> str:
+    """Turn links to sections this report does not contain (e.g. accuracy on too few wrists) into plain text,
+    so the checklists never point at nothing."""
+    ids = set(_ID.findall(html))
+    return _ANCHOR_LINK.sub(lambda m: m.group(0) if m.group(1) in ids else m.group(2), html)
 
 
 def write_pdf(html: str, path: Path) -> None:
