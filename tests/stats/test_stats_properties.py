@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -59,6 +59,8 @@ def long(x):
 
 @SETTINGS
 @given(ratings_table(), finite, st.floats(0.5, 5))
+# MSR + (MSC − MSE)/n is exactly 0 here: ICC(A,k) is undefined and must be NaN at every scale, not ±inf
+@example(np.array([[0.0, 7, 1], [4, 1, 4], [1, 4, 8], [4, 4, 0]]), 0.0, 3.0)
 def test_icc_is_invariant_to_adding_a_constant_and_scaling(x, c, scale):
     a = icc(long(x), "t", "r", "y")
     b = icc(long(x * scale + c), "t", "r", "y")

@@ -85,7 +85,7 @@ def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np
 
     carp = [inside_mean(polys[b]) for b in CARPALS if b in polys]
     mcs = [inside_mean(polys[b]) for b in polys if b.value.startswith("mc")]
-    cues = {"pose_ncc": float(pose.score), "landmark_ncc": float(np.mean(conf)),
+    cues: dict[str, object] = {"pose_ncc": float(pose.score), "landmark_ncc": float(np.mean(conf)),
             "landmark_ncc_min": float(np.min(conf)), "carpal_contrast": float(np.mean(carp)) if carp else 0.0,
             "mc_contrast": float(np.mean(mcs)) if mcs else 0.0, "angle_deg": float(pose.angle_deg),
             "scale": float(pose.scale)}

@@ -111,6 +111,13 @@ def icc_anova(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> Ic
     )
 
 
+def _defined_ratio(numerator: float, denominator: float, scale: float) -> float:
+    """``numerator / denominator``, or NaN when the denominator is zero up to round-off relative to ``scale``."""
+    if abs(denominator) <= 1e-12 * max(abs(scale), 1e-300):
+        return float("nan")
+    return numerator / denominator
+
+
 def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, conf: float = DEFAULT_CONF) -> pd.DataFrame:
     """All six intraclass correlation coefficients with F tests and F-based confidence intervals.
 
@@ -190,8 +197,10 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, conf: fl
     icc3 = (msr - mse) / (msr + (k - 1) * mse)
     icc3k = (msr - mse) / msr
     # two-way absolute agreement
-    icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-    icc2k = (msr - mse) / (msr + (msc - mse) / n)
+    # their denominators contain MSC − MSE and can vanish: the ICC is then undefined (NaN), not ±inf by round-off
+    scale = msr + msc + mse + msw
+    icc2 = _defined_ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n, scale)
+    icc2k = _defined_ratio(msr - mse, msr + (msc - mse) / n, scale)
     aa = k * icc2 / (n * (1.0 - icc2))
     bb = 1.0 + k * icc2 * (n - 1) / (n * (1.0 - icc2))
     nu = (aa * msc + bb * mse) ** 2 / ((aa * msc) ** 2 / (k - 1) + (bb * mse) ** 2 / ((n - 1) * (k - 1)))
