@@ -51,6 +51,22 @@ SMALL_HAND_SCALE = 0.84
 ``skeletally_immature`` (adult RA wrists 0.96-1.20, adult phantoms 0.85-1.17 by construction; the
 adolescent SHS_NET hands 0.72-0.91 and the infant 0.76 at their assumed spacings). A size cue only: an
 adult with a very small hand is flagged too, an older adolescent with an adult-sized hand is not."""
+MIN_METAL_MM2 = 20.0
+"""Area (mm², at adult atlas size) of the largest metal-like blob (``_metal_area``: white point, ≥ 1.5 mm
+thick, far above its surroundings, on the limb over the forearm, wrist or fingers 2-5) from which the image
+is ``cast_or_metal``. ``benchmarks/anatomy_eval.py --foreign 48`` (2026-11-27): clean phantoms 0-3 (48),
+RAM-W600 wrists, SHS_NET, DHA and infant hands 0 (23 real images); rings found 43-113, plates 229-905
+(rings missed 5/48: 3 on hands not identified, 2 at site S07; plates missed 2/48)."""
+MIN_METAL_STEP = 0.45
+"""Metal stands far above what lies 0.5-1 mm beside it: (white point − median there) / image range must
+reach this. Bone that merely reaches the white point (phantom forearms saturate by auto-ranging) gave
+0.04-0.31, rings and plates 0.64-1.0 (first 16 phantoms of the benchmark)."""
+MIN_CAST_RIM = 0.15
+"""Height of a ridge beside the forearm (``_cast_rim``: a cast wall seen edge-on), relative to the image
+range, from which the image is ``cast_or_metal``; only looked at when the wrist was identified.
+``--foreign 48``: clean phantoms 0.000-0.097, the 18 RAM-W600 wrists 0.002-0.102 (the skin line's
+edge-enhancement overshoot), SHS_NET and infant hands ≤ 0.018; plaster casts median 0.48, fibreglass 0.28.
+Casts whose walls lie outside the field are missed (the rim is the only cast cue)."""
 IMAGE_WIDE = ("not_pa_view", "strongly_rotated", "not_identifiable", "cast_or_metal", "skeletally_immature")
 """Image-level flags copied onto every region."""
 
@@ -74,8 +90,10 @@ def region_confidence(landmark_conf: np.ndarray, image_conf: float) -> dict[Bone
 
 def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np.ndarray,
                polys: dict[Bone, np.ndarray], conf: np.ndarray, pose, atlas,
-               residual_mm: np.ndarray | None = None) -> dict:
-    """Numbers QC decides on, all from the canonical 0.5 mm enhanced image of the chosen fit."""
+               residual_mm: np.ndarray | None = None, image=None) -> dict:
+    """Numbers QC decides on, from the canonical 0.5 mm enhanced image of the chosen fit and, when
+    ``image`` (the locator's multi-resolution ``_Image``) is given, from its cached 0.5 mm level resampled
+    into the canonical frame (foreign material, growth plates)."""
     from wristbme.anatomy.types import polygon_mask
 
     def inside_mean(poly: np.ndarray) -> float:
@@ -90,7 +108,224 @@ def image_cues(enh: np.ndarray, origin: tuple[float, float], res: float, pts: np
             "mc_contrast": float(np.mean(mcs)) if mcs else 0.0, "angle_deg": float(pose.angle_deg),
             "scale": float(pose.scale)}
     cues["regions"] = region_cues(enh, origin, res, pts, polys, conf, atlas, residual_mm)
+    if image is not None:
+        cues.update(foreign_cues(image, pose, pts))
     return cues
+
+
+RIM_SMOOTH_MM = 0.5
+"""Smoothing (Gaussian sigma) of the forearm profiles the cast rim is looked for in: a thin fibreglass wall
+is a ridge of ~1 mm."""
+FOREIGN_RES_MM = 0.5
+"""Grid of the canonical raw image the foreign-material cues work on."""
+METAL_MIN_WIDTH_MM = 1.5
+"""White structures thinner than this (bone-overlap crescents, lead letters) are not counted as metal."""
+
+
+def _canonical_raw(image, pose, pts: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+    """The original pixels in the canonical frame at ``FOREIGN_RES_MM`` over the forearm, wrist and
+    proximal phalanges around the fitted landmarks; NaN outside the image and on unexposed (collimated)
+    margins. Returns (image, origin mm of its pixel (0, 0))."""
+    from wristbme.anatomy import _geometry as geo
+
+    k = pose.scale
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    box = (lo[0] - 40.0 * k, lo[1] - 120.0 * k, hi[0] + 40.0 * k, hi[1] + 60.0 * k)
+    res = FOREIGN_RES_MM
+    px, sp, to_orig = image.level(res)
+    px = np.where(_unexposed(px), np.float32(np.nan), px)
+    m = geo.canonical_matrix(image.shape, image.spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
+    shape = (max(2, int(np.ceil((box[3] - box[1]) / res)) + 1), max(2, int(np.ceil((box[2] - box[0]) / res)) + 1))
+    return geo.resample(px, sp, m @ to_orig, (box[0], box[1]), shape, res), (box[0], box[1])
+
+
+UNEXPOSED_FRACTION = 0.5
+"""A border row (column) with at least this share of pixels at the white point is an unexposed
+(collimated) margin, and so is every row (column) between it and the image border."""
+
+
+def _unexposed(px: np.ndarray) -> np.ndarray:
+    """Collimated margins shown white: runs of mostly-white rows/columns from each image border."""
+    out = np.zeros(px.shape, dtype=bool)
+    sample = px[::4, ::4]
+    top, floor = float(sample.max()), float(np.percentile(sample, 1))
+    if top <= floor:
+        return out
+    white = px >= top - 0.03 * (top - floor)
+    for axis in (0, 1):
+        frac = white.mean(axis=1 - axis)
+        n = len(frac)
+        head = int(np.argmax(frac < UNEXPOSED_FRACTION)) if (frac < UNEXPOSED_FRACTION).any() else n
+        tail = int(np.argmax(frac[::-1] < UNEXPOSED_FRACTION)) if (frac < UNEXPOSED_FRACTION).any() else n
+        # one more line on each side: a slightly tilted blade leaves a partly white line
+        head, tail = head + 1 if head else 0, tail + 1 if tail else 0
+        if axis == 0:
+            out[:head] = True
+            out[n - tail:] = True
+        else:
+            out[:, :head] = True
+            out[:, n - tail:] = True
+    return out
+
+
+def foreign_cues(image, pose, pts: np.ndarray) -> dict[str, float]:
+    """Cues for ``cast_or_metal`` (see ``MIN_METAL_MM2`` and ``MIN_CAST_RIM``), scale-normalised."""
+    raw, origin = _canonical_raw(image, pose, pts)
+    res = FOREIGN_RES_MM
+    white, margin = _white_and_margin(raw)
+    cap = pts[LANDMARKS.index("capitate_centre")]
+    centre_px = (int(round((cap[1] - origin[1]) / res)), int(round((cap[0] - origin[0]) / res)))
+    zone = _metal_zone(raw.shape, origin, res, pts, pose.scale)
+    return {"metal_mm2": _metal_area(raw, white, margin, res, centre_px, zone) / pose.scale ** 2,
+            "cast_rim": _cast_rim(raw, origin, res, pts, pose.scale)}
+
+
+def _white_and_margin(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels at the white point, the margin: outside the image or unexposed, and the grid border)."""
+    valid = np.isfinite(raw)
+    white = np.zeros(raw.shape, dtype=bool)
+    margin = ~valid
+    margin[[0, -1], :] = True
+    margin[:, [0, -1]] = True
+    if valid.sum() < 100:
+        return white, margin
+    vals = raw[valid]
+    top = float(vals.max())
+    floor = float(np.percentile(vals, 1))
+    if top > floor:
+        white = valid & (raw >= top - 0.03 * (top - floor))
+    return white, margin
+
+
+def _limb(raw: np.ndarray, tissue: float, centre_px: tuple[int, int]) -> np.ndarray:
+    """The connected region brighter than ``tissue`` (air excluded) that holds the wrist at ``centre_px``
+    (row, col), closed over 1.5 mm so a dark processing halo does not cut it."""
+    from scipy import ndimage as ndi
+
+    body = np.isfinite(raw) & (raw > tissue)
+    body = ndi.binary_closing(body, iterations=3)
+    lab, n = ndi.label(body)
+    if n == 0:
+        return body
+    r, c = np.clip(centre_px[0], 0, raw.shape[0] - 1), np.clip(centre_px[1], 0, raw.shape[1] - 1)
+    keep = lab[r, c]
+    if keep == 0:
+        keep = int(np.argmax(np.bincount(lab.ravel())[1:])) + 1
+    return lab == keep
+
+
+def _metal_zone(shape: tuple[int, int], origin: tuple[float, float], res: float, pts: np.ndarray,
+                k: float) -> np.ndarray:
+    """Where metal counts (canonical grid): the forearm and wrist up to the metacarpal bases (15 mm beyond
+    the outermost landmarks on each side), and distal of the bases a trapezoid over fingers 2-5 (10 mm
+    beyond the MC2 and MC5 bases, widening by 0.3 mm per mm: spread fingers). Lead side markers beside the hand fall
+    outside it."""
+    yy = origin[1] + np.arange(shape[0])[:, None] * res
+    xx = origin[0] + np.arange(shape[1])[None, :] * res
+    bases = np.array([pts[LANDMARKS.index(f"mc{i}_base_centre")] for i in range(2, 6)])
+    y_base = float(bases[:, 1].min())
+    wrist = (yy >= y_base) & (xx >= pts[:, 0].min() - 15.0 * k) & (xx <= pts[:, 0].max() + 15.0 * k)
+    d = np.clip(y_base - yy, 0.0, None)
+    fingers = (yy < y_base) & (xx >= bases[:, 0].min() - 10.0 * k - 0.3 * d) & \
+        (xx <= bases[:, 0].max() + 10.0 * k + 0.3 * d)
+    return wrist | fingers
+
+
+def _metal_area(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: float,
+                centre_px: tuple[int, int], zone: np.ndarray) -> float:
+    """Area (mm²) of the largest thick blob (``METAL_MIN_WIDTH_MM``: survives an opening) at the white point that
+    lies in the limb within ``zone`` (not on air, not on a marker holder, not part of an unexposed margin).
+    """
+    from scipy import ndimage as ndi
+
+    bright = white & ~margin
+    if not bright.any():
+        return 0.0
+    vals = raw[np.isfinite(raw)]
+    floor, mid = np.percentile(vals, [1, 50])
+    top = float(vals.max())
+    r = METAL_MIN_WIDTH_MM / 2.0 / res
+    n = int(np.ceil(r))
+    disk = np.hypot(*np.mgrid[-n:n + 1, -n:n + 1]) <= r + 0.01
+    thick = ndi.binary_opening(bright, structure=disk)
+    lab, _ = ndi.label(thick)
+    rim = ndi.binary_dilation(margin, iterations=2) & ~margin  # a band 2 pixels wide
+    # the limb, widened by 3 mm so the dark processing halo around metal on a thin finger still counts
+    limb = ndi.binary_dilation(_limb(raw, floor + 0.15 * (mid - floor), centre_px),
+                               iterations=int(round(3.0 / res))) & zone
+    best = 0.0
+    for i, sl in enumerate(ndi.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        pad = int(round(2.0 / res))
+        r0, r1 = max(sl[0].start - 2 * pad - 1, 0), sl[0].stop + 2 * pad + 1
+        c0, c1 = max(sl[1].start - 2 * pad - 1, 0), sl[1].stop + 2 * pad + 1
+        comp = lab[r0:r1, c0:c1] == i
+        grown = ndi.binary_dilation(comp, iterations=3)
+        if (grown & rim[r0:r1, c0:c1]).sum() * res / 2.0 > 30.0:
+            continue  # runs along the border over > 30 mm: a wide unexposed margin
+        # 2-4 mm around it at least 30 % is (near) the limb: not a lead marker or text on air
+        ring = ndi.binary_dilation(comp, iterations=2 * pad) & ~ndi.binary_dilation(comp, iterations=pad)
+        ring &= ~margin[r0:r1, c0:c1]
+        if not ring.any() or np.mean(limb[r0:r1, c0:c1][ring]) < 0.3:
+            continue
+        # metal stands far above whatever is next to it; bone that merely reaches the white point does not
+        edge = ndi.binary_dilation(comp, iterations=2) & ~ndi.binary_dilation(comp, iterations=1)
+        edge &= np.isfinite(raw[r0:r1, c0:c1])
+        if not edge.any() or (top - np.median(raw[r0:r1, c0:c1][edge])) / (top - floor) < MIN_METAL_STEP:
+            continue
+        best = max(best, float(comp.sum()) * res * res)
+    return best
+
+
+def _cast_rim(raw: np.ndarray, origin: tuple[float, float], res: float, pts: np.ndarray, k: float) -> float:
+    """Height of a bright rim lateral to the forearm bones (a cast wall seen tangentially), relative to the
+    image's range. Rows 0-60 mm proximal of the radial articular surface (forearm vertical) are averaged in
+    1 mm groups and smoothed over 1 mm; each group's profile, walked outwards from the styloids until the
+    image ends, should fall monotonically to the air. The cue is, for the worse side, the median over groups
+    of the largest ridge (``_ridge_height``: a rise that falls again within 15 mm, as a cast wall does)."""
+    from scipy import ndimage as ndi
+
+    ra = pts[LANDMARKS.index("radius_articular_mid")]
+    rs = pts[LANDMARKS.index("radial_styloid_tip")]
+    us = pts[LANDMARKS.index("ulnar_styloid_tip")]
+    vals = raw[np.isfinite(raw)]
+    if vals.size < 100:
+        return 0.0
+    lo, hi = np.percentile(vals, [1, 99])
+    x = origin[0] + np.arange(raw.shape[1]) * res
+    sides = (x < min(rs[0], us[0]) - 2.0 * k, x > max(rs[0], us[0]) + 2.0 * k)
+    g = int(round(1.0 / res))
+    r_start = max(int(round((ra[1] - origin[1]) / res)), 0)
+    r_stop = min(int(round((ra[1] + 60.0 * k - origin[1]) / res)), raw.shape[0])
+    bumps: list[list[float]] = [[], []]
+    for r0 in range(r_start, r_stop - g + 1, g):
+        band = raw[r0:r0 + g]
+        ok = np.isfinite(band)
+        w = ndi.gaussian_filter1d(ok.mean(axis=0), RIM_SMOOTH_MM / res)
+        prof = ndi.gaussian_filter1d(np.where(ok, band, 0.0).mean(axis=0), RIM_SMOOTH_MM / res) / np.maximum(w, 1e-6)
+        prof[w < 0.9] = np.nan  # near the image border
+        for j, side in enumerate(sides):
+            p = prof[side][::-1] if j == 0 else prof[side]  # outwards from the bones
+            bad = ~np.isfinite(p)
+            if bad.any():
+                p = p[:int(np.argmax(bad))]
+            if p.size < 4:
+                continue
+            bumps[j].append(_ridge_height(p, int(round(15.0 / res))))
+    best = max((float(np.median(b)) for b in bumps if len(b) >= 2), default=0.0)
+    return best / max(hi - lo, 1e-6)
+
+
+def _ridge_height(p: np.ndarray, width: int) -> float:
+    """Largest ridge in a profile walked outwards: min(rise above the running minimum before it, drop to the
+    minimum within ``width`` samples after it)."""
+    from scipy import ndimage as ndi
+
+    rise = p - np.minimum.accumulate(p)
+    width = width + (width % 2 == 1)  # the origin shift below needs an even window
+    after = ndi.minimum_filter1d(p, width, mode="nearest", origin=-(width // 2))  # min of p[i:i + width]
+    return float(np.max(np.minimum(rise, p - after)))
 
 
 def region_cues(enh, origin, res, pts, polys, conf, atlas, residual_mm) -> dict[str, dict[str, float]]:
@@ -146,6 +381,10 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
         flags.add("not_identifiable")
     if "uncalibrated" not in flags and cues.get("scale", 1.0) < SMALL_HAND_SCALE:
         flags.add("skeletally_immature")
+    # the cast rim is looked for beside the fitted forearm: meaningless when the wrist was not found
+    rim = cues.get("cast_rim", 0.0) if "not_identifiable" not in flags else 0.0
+    if cues.get("metal_mm2", 0.0) >= MIN_METAL_MM2 or rim >= MIN_CAST_RIM:
+        flags.add("cast_or_metal")
     implausible = implausible_regions(cues.get("regions", {}))
     regions = {}
     for bone, reg in anatomy.regions.items():

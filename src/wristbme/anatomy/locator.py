@@ -410,7 +410,8 @@ def locate(radiograph: Radiograph, *, corrections: dict | None = None,
         axes=axes, reference_region=reference, qc_flags=(), confidence=img_conf,
         method=METHOD + ("+corrected" if corrections else ""),
     )
-    cues = _qc.image_cues(enh, grid[0], grid[1], pts, canon_polys, conf, pose, atlas, residual_mm=grid[3])
+    cues = _qc.image_cues(enh, grid[0], grid[1], pts, canon_polys, conf, pose, atlas, residual_mm=grid[3],
+                          image=im)
     if diagnostics is not None:
         diagnostics.update(cues)
     return _qc.apply_qc(anatomy, radiograph, pose=pose, flags=flags, cues=cues, corrected=set(corr["regions"]),
