@@ -157,10 +157,11 @@ def add_plate(phantom: Phantom, seed: int = 0) -> Foreign:
 
 
 def add_cast(phantom: Phantom, seed: int = 0, *, material: str = "plaster") -> Foreign:
-    """A short-arm cast: a hollow elliptical tube around the forearm and wrist, from the proximal border to
-    20-35 mm distal of the MC bases, with a rounded distal edge. ``material`` ``"plaster"`` (wall 4-7 mm,
-    faint irregular texture) or ``"fibreglass"`` (wall 2-4 mm, a visible ±45° weave of ~2.5 mm period).
-    The wall's tangential path makes the bright rims along the cast's sides."""
+    """A short-arm cast: a hollow elliptical tube (depth 0.65 x width) around the forearm, wrist and palm,
+    following the limb's outline (skin measured on the image every 4 mm, smoothed, plus 2-5 mm padding),
+    from the proximal border to 20-45 mm distal of the MC bases, with a rounded distal edge. ``material``
+    ``"plaster"`` (wall 4-7 mm, faint irregular texture) or ``"fibreglass"`` (wall 2-4 mm, a ±45° weave of
+    2.2-2.8 mm period). The wall's tangential path makes the bright rims along the cast's sides."""
     if material not in ("plaster", "fibreglass"):
         raise ConfigError(f"cast material must be plaster or fibreglass, got {material!r}")
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0xF03 if material == "plaster" else 0xF04])
