@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -41,10 +40,11 @@ def accuracy(args) -> dict:
 
     kw = dict(n_sites=args.sites, patients_per_site=args.patients_per_site, seed=args.seed,
               spacing_mm=args.spacing, workers=args.workers)
-    out: dict = {"cohort": kw}
+    out: dict = {"cohort": {**kw, "anatomy": args.anatomy}}
     tables = {}
     for eff in (1.0, 0.0):
-        tables[eff] = synthetic_table(effect_size=eff, **kw)
+        tables[eff] = synthetic_table(effect_size=eff, anatomy=args.anatomy, **kw)
+    selected = _screen(args, out)
     perm = tables[1.0].copy()
     rng = np.random.default_rng(args.seed)
     pts = perm["patient_id"].unique()
@@ -53,7 +53,7 @@ def accuracy(args) -> dict:
     perm["bme_grade"] = [g.get((donor[p], b), 0) for p, b in zip(perm["patient_id"], perm["bone"], strict=True)]
     perm.attrs = tables[1.0].attrs
     for name, tab in (("effect_1.0", tables[1.0]), ("effect_0", tables[0.0]), ("permuted_labels", perm)):
-        cv = cross_validate(prepare(tab), seed=args.seed)
+        cv = cross_validate(prepare(tab), seed=args.seed, selected=selected)
         out[name] = {k: cv["metrics"][k] for k in ("wrist_auc", "bone_auc", "bone_auc_within_bone")}
         print(f"[SYNTHETIC] nested CV {name:16s} wrist {_fmt(cv['metrics']['wrist_auc'])}  "
               f"bone {_fmt(cv['metrics']['bone_auc'])}  within-bone "
@@ -62,7 +62,7 @@ def accuracy(args) -> dict:
         data = prepare(tables[1.0])
         out["loso"] = {}
         for combat in (False, True):
-            lo = leave_one_site_out(data, seed=args.seed, combat=combat)
+            lo = leave_one_site_out(data, seed=args.seed, combat=combat, selected=selected)
             out["loso"]["combat" if combat else "no_combat"] = {
                 "per_site": {s: m.get("wrist_auc") for s, m in lo["per_site"].items()},
                 "pooled": lo["metrics"]["wrist_auc"]}
@@ -72,6 +72,24 @@ def accuracy(args) -> dict:
             print(f"[SYNTHETIC] LOSO {'ComBat' if combat else 'raw   '} pooled: wrist "
                   f"{_fmt(lo['metrics']['wrist_auc'])}", flush=True)
     return out
+
+
+def _screen(args, out: dict):
+    """The feature robustness screen of ``train`` (on phantoms apart from the cohort), or None."""
+    if args.robustness_images <= 0:
+        return None
+    from wristbme.features.schema import FEATURE_NAMES
+    from wristbme.model.robustness import feature_reproducibility, robust_features
+    from wristbme.model.train_demo import perturbation_table
+
+    pt = perturbation_table(n_images=args.robustness_images, n_sites=args.sites, seed=args.seed + 1,
+                            spacing_mm=args.spacing, workers=args.workers)
+    icc = feature_reproducibility(pt, FEATURE_NAMES)
+    keep = set(robust_features(icc))
+    out["robustness"] = {"icc": icc.round(3).to_dict(), "excluded": [n for n in FEATURE_NAMES if n not in keep]}
+    print(f"[SYNTHETIC] robustness screen: {len(keep)} of {len(FEATURE_NAMES)} features kept; excluded "
+          f"{', '.join(out['robustness']['excluded'])}", flush=True)
+    return tuple(i for i, n in enumerate(FEATURE_NAMES) if n in keep)
 
 
 def _icc(df: pd.DataFrame) -> dict:
@@ -104,35 +122,25 @@ def _score(rg, art, anatomy_mode, truth=None):
 
 
 def repro_synthetic(args, art) -> dict:
-    """Same phantom, re-acquired: exposure -20 %/+20 % are re-rendered with the photon count (and signal)
-    scaled — same anatomy and trabecular texture, new quantum noise; rotation +-5 deg, resampling to
-    0.10 mm and added noise are applied to the rendered image (a re-render at another angle or pixel size
-    would draw a new trabecular texture, i.e. another bone). Anatomy from the localiser on each copy."""
-    from scipy import ndimage as ndi
-
+    """Same phantom, re-acquired (``wristbme.synth.reacquire.phantom_reacquisitions``): exposure -20 %/+20 %
+    re-rendered, rotation +-5 deg, resampling to 0.10 mm and added noise applied to the rendered image.
+    Anatomy from the localiser on each copy (``--anatomy truth``: ground truth on the copies that keep the
+    geometry, the others are skipped)."""
     from wristbme.pipeline import score_radiograph
     from wristbme.synth.phantom import HandSpec, render_phantom
-    from wristbme.synth.sites import get_site
+    from wristbme.synth.reacquire import phantom_reacquisitions
+    from wristbme.synth.sites import profile_for, site_ids
 
     rows = []
-    site = get_site(None)
+    sites = site_ids(8)
     for i in range(args.repro_images):
         rng = np.random.default_rng([args.seed, 99, i])
-        spec = HandSpec.sample(rng, field="wrist", spacing_mm=0.15, effect_size=1.0)
-        base = render_phantom(spec, seed=1000 + i, site=site)
-        px = base.radiograph.pixels
-        lo, hi = np.percentile(px, [1, 99])
-        copies = {"base": (px, 0.15), "rot+5": (ndi.rotate(px, 5, reshape=False, order=1, mode="nearest"), 0.15),
-                  "rot-5": (ndi.rotate(px, -5, reshape=False, order=1, mode="nearest"), 0.15),
-                  "noise": (px + np.random.default_rng([i, 5]).normal(0, 0.01 * (hi - lo), px.shape), 0.15),
-                  "spacing0.10": (ndi.zoom(px, 1.5, order=1), 0.10)}
-        for name, q in (("exposure-20%", 0.8), ("exposure+20%", 1.2)):
-            ph = render_phantom(spec, seed=1000 + i, site=replace(site, quanta_per_mm2=site.quanta_per_mm2 * q))
-            copies[name] = (ph.radiograph.pixels * q, 0.15)
-        for name, (arr, sp) in copies.items():
-            rg = base.radiograph.with_pixels(arr.astype(np.float32), (sp, sp))
-            anat = base.truth_anatomy() if (args.anatomy == "truth" and name in ("base", "noise") or
-                                            name.startswith("exposure") and args.anatomy == "truth") else None
+        spec = HandSpec.sample(rng, laterality="R" if rng.random() < 0.5 else "L", field="wrist", spacing_mm=0.15,
+                               effect_size=1.0)
+        site = profile_for(sites[i % len(sites)])
+        truth = render_phantom(spec, seed=1000 + i, site=site).truth_anatomy() if args.anatomy == "truth" else None
+        for name, rg in phantom_reacquisitions(spec, seed=1000 + i, site=site, order=args.interpolation_order).items():
+            anat = truth if name in ("base", "noise", "exposure-20%", "exposure+20%") else None
             if args.anatomy == "truth" and anat is None:
                 continue  # geometric copies need the localiser
             w = score_radiograph(rg, art, anatomy=anat).score.wrist
@@ -147,37 +155,25 @@ def repro_synthetic(args, art) -> dict:
     res["scores"] = df.pivot_table(index="image", columns="condition", values="score").round(2).to_dict()
     print(f"[SYNTHETIC] re-acquisition ICC(2,1) of wrist score = {res['icc2_1']:.3f} "
           f"[{res['ci_low']:.3f}, {res['ci_high']:.3f}], within-image CV {res['within_cv_percent']:.1f}% "
-          f"({res['n_images']} phantoms x {res['n_conditions']} conditions, anatomy={args.anatomy})", flush=True)
+          f"({res['n_images']} phantoms x {res['n_conditions']} conditions, 8 site profiles, "
+          f"anatomy={args.anatomy})", flush=True)
     return res
 
 
 def repro_real(args, art) -> dict:
-    from scipy import ndimage as ndi
-
     from wristbme.imaging import read_radiograph
     from wristbme.pipeline import score_radiograph
+    from wristbme.synth.reacquire import perturbed_copies
 
     folder = Path(args.real)
     files = sorted(folder.glob("*.bmp"))[: args.real_max]
     rows, failures = [], []
     for i, f in enumerate(files):
         rg = read_radiograph(f, spacing_mm=0.16)
-        sp = rg.spacing_mm[0]
-        px = rg.pixels
-        lo, hi = np.percentile(px, [1, 99])
-        variants = {
-            "base": (px, sp),
-            "rot+5": (ndi.rotate(px, 5, reshape=False, order=1, mode="nearest"), sp),
-            "rot-5": (ndi.rotate(px, -5, reshape=False, order=1, mode="nearest"), sp),
-            "exposure-20%": (px * 0.8, sp),
-            "exposure+20%": (px * 1.2, sp),
-            "noise": (px + np.random.default_rng(i).normal(0, 0.01 * (hi - lo), px.shape), sp),
-            "spacing0.10": (ndi.zoom(px, sp / 0.10, order=1), 0.10),
-            "spacing0.15": (ndi.zoom(px, sp / 0.15, order=1), 0.15),
-        }
-        for name, (arr, s) in variants.items():
+        for name, copy in perturbed_copies(rg, seed=i, spacings_mm=(0.10, 0.15), gain=True,
+                                           order=args.interpolation_order).items():
             try:
-                w = score_radiograph(rg.with_pixels(arr.astype(np.float32), (s, s)), art).score.wrist
+                w = score_radiograph(copy, art).score.wrist
             except Exception as exc:  # noqa: BLE001 - report and continue
                 failures.append({"file": f.name, "condition": name, "error": type(exc).__name__})
                 continue
@@ -211,6 +207,10 @@ def main(argv=None) -> int:
     p.add_argument("--anatomy", choices=("locate", "truth"), default="locate")
     p.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "radiographs" / "ramw600"))
     p.add_argument("--real-max", type=int, default=18)
+    p.add_argument("--robustness-images", type=int, default=24,
+                   help="phantoms re-acquired for the feature robustness screen in the accuracy runs (0: none)")
+    p.add_argument("--interpolation-order", type=int, default=3,
+                   help="spline order of the rotated/resampled copies (1 = linear, 3 = cubic)")
     p.add_argument("--skip", default="")
     p.add_argument("--model", default=None, help="model artifact to evaluate (default: the demo model)")
     p.add_argument("--json", action="store_true")

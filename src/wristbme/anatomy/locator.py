@@ -263,7 +263,8 @@ def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.
             d2 = ((yy - r) ** 2 + (xx - r) ** 2) * res * res
             score = ncc - 0.5 * d2 / (sigma_mm * k) ** 2 * 0.15
             a, b = np.unravel_index(int(np.argmax(score)), score.shape)
-            cand[i] = (origin[0] + (c0 + b + pw // 2) * res, origin[1] + (r0 + a + ph // 2) * res)
+            da, db = _subpixel_offset(score, int(a), int(b))
+            cand[i] = (origin[0] + (c0 + b + db + pw // 2) * res, origin[1] + (r0 + a + da + ph // 2) * res)
             conf[i] = float(max(ncc[a, b], 0.0))
         model = _fit_shape(cand, np.maximum(conf, 0.02), atlas, fixed_mask)
         dist = np.linalg.norm(cand - model, axis=1)
@@ -271,6 +272,20 @@ def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.
         pts = np.where(trust[:, None] | fixed_mask[:, None], cand, model)
         conf = np.where(trust | fixed_mask, conf, conf * 0.5)
     return pts, np.clip(conf, 0, 1), enh, (origin, res, m, dist / k)
+
+
+def _subpixel_offset(score: np.ndarray, a: int, b: int) -> tuple[float, float]:
+    """Offset (rows, cols), each within ±0.5 pixel, of the vertex of a parabola through the peak ``score[a, b]``
+    and its two neighbours along each axis. Without it landmarks snap to the 0.5 mm matching grid, and a
+    small rotation or shift of the image moves them by a whole grid step."""
+
+    def vertex(m1: float, c: float, p1: float) -> float:
+        den = m1 - 2.0 * c + p1
+        return float(np.clip(0.5 * (m1 - p1) / den, -0.5, 0.5)) if den < -1e-12 else 0.0
+
+    da = vertex(score[a - 1, b], score[a, b], score[a + 1, b]) if 0 < a < score.shape[0] - 1 else 0.0
+    db = vertex(score[a, b - 1], score[a, b], score[a, b + 1]) if 0 < b < score.shape[1] - 1 else 0.0
+    return da, db
 
 
 def _crop(img: np.ndarray, r0: int, c0: int, h: int, w: int) -> np.ndarray:

@@ -105,6 +105,10 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(None, "--workers", help="Processes for feature extraction. / プロセス数"),
         synthetic: bool = typer.Option(False, "--synthetic", help="Label the model a synthetic demonstration "
                                        "model. / 合成デモモデルとして表示"),
+        perturbations: Path = typer.Option(None, "--perturbations", help="Features of re-acquired images (CSV: "
+                                           "source_image, condition, bone, features); features with a "
+                                           "re-acquisition ICC below 0.8 are left out. / 再撮影画像の特徴量 "
+                                           "(ICC 0.8 未満の特徴量を除外)"),
     ) -> None:
         """Train and validate a BME model (nested CV, leave-one-site-out). / BME モデルを学習・検証"""
         st = state(ctx)
@@ -128,11 +132,13 @@ def register(app: typer.Typer) -> None:
                 store.close()
             if table.empty:
                 raise InputError.localized("engine.train.no_labels", path=study)
-        art = train(table, method=method, combat=combat, seed=seed, synthetic=synthetic)
+        pert = read_features_csv(perturbations) if perturbations is not None else None
+        art = train(table, method=method, combat=combat, seed=seed, synthetic=synthetic, perturbations=pert)
         path = art.save(out)
         val = art.summary["validation"]
         result = {"model_id": art.model_id, "path": str(path), "method": method, "combat": combat, "seed": seed,
                   "schema_hash": art.schema_hash, "training": art.summary["training"], "validation": val,
+                  "robustness": art.summary.get("robustness"),
                   "label": st.t("engine.demo_label") if art.synthetic else None}
         rows = []
         cv = val.get("nested_cv", {}).get("metrics", {})

@@ -37,30 +37,49 @@ SOFT_QUANTILE = 25.0
 is brighter, so a low percentile picks the tissue; air is rarely within 4 mm of the carpus."""
 
 
+WHITE_MARGIN = 0.05
+"""Pixels within this share of the (white point − soft tissue) range below the image's white point carry no
+density (unexposed collimated margin, or bone clipped by the site's processing) and are left out of the
+reference. A wrist-field radiograph often cuts the radial shaft at a white collimated margin; with those
+pixels in its median the scale jumped by up to 20 % between a radiograph and the same one rotated 5°."""
+
+MIN_INFORMATIVE_REFERENCE = 0.25
+"""When less than this share of the reference region is left after removing white pixels, the bone regions
+serve as the reference instead (``source="bone_regions"``)."""
+
+
 def normalisation(image: np.ndarray, reference_mask: np.ndarray | None, bone_masks: np.ndarray,
-                  spacing_mm: float) -> Normalisation | None:
+                  spacing_mm: float, white_point: float | None = None) -> Normalisation | None:
     """Estimate the anchors; None when they cannot be told apart (reference not brighter than soft tissue).
 
-    ``reference`` = median of the reference region; ``soft`` = the ``SOFT_QUANTILE`` percentile of the band
+    ``reference`` = median of the reference region without its white pixels (``WHITE_MARGIN``; when
+    less than ``MIN_INFORMATIVE_REFERENCE`` of it is left, the bone regions serve); ``soft`` = the ``SOFT_QUANTILE`` percentile of the band
     ``SOFT_BAND_MM`` outside the union of all bone regions and the reference. Both are order statistics, so
     any increasing affine change of the pixel values changes them in step and the normalised image not
     at all. ``bone_masks`` is the union of all bone regions; without a reference region it serves as the
     reference and ``source="bone_regions"`` says so.
     """
-    source = "reference_region"
-    ref = reference_mask if reference_mask is not None and reference_mask.sum() >= 20 else None
-    if ref is None:
-        ref = bone_masks
-        source = "bone_regions"
-    if ref.sum() < 20:
-        return None
-    everything = bone_masks | ref
+    everything = bone_masks | (reference_mask if reference_mask is not None else False)
     dist = ndi.distance_transform_edt(~everything) * spacing_mm
     band = (dist > SOFT_BAND_MM[0]) & (dist <= SOFT_BAND_MM[1])
     if band.sum() < 20:
         return None
-    ref_level = float(np.median(image[ref]))
     soft = float(np.percentile(image[band], SOFT_QUANTILE))
+    informative = np.ones(image.shape, dtype=bool)
+    if white_point is not None and white_point > soft:
+        informative = image < white_point - WHITE_MARGIN * (white_point - soft)
+    source = "reference_region"
+    ref = None
+    if reference_mask is not None:
+        usable = reference_mask & informative
+        if usable.sum() >= max(20, MIN_INFORMATIVE_REFERENCE * reference_mask.sum()):
+            ref = usable
+    if ref is None:
+        ref = bone_masks & informative
+        source = "bone_regions"
+    if ref.sum() < 20:
+        return None
+    ref_level = float(np.median(image[ref]))
     if not ref_level > soft:
         return None
     return Normalisation(soft, ref_level, source)

@@ -3,7 +3,7 @@
 Steps, in order: (1) crop the wrist (all regions + reference, 4 mm margin) and resample it to the
 isotropic analysis spacing with a Gaussian anti-alias prefilter when downsampling; (2) rasterise each
 region polygon directly on the new grid; (3) normalise densities to the reference region (see
-``density``); (4) per bone, compute density, fractal, GLCM, LBP, wavelet and subchondral features on a
+``density``); (4) per bone, compute density, fractal, GLCM, LBP, wavelet, subchondral and focal features on a
 window around the region. Regions that are missing, flagged or too small keep a reason in ``exclusions``;
 their features are still computed when possible (for review) but scores must not use them.
 """
@@ -21,6 +21,7 @@ from wristbme.bones import RAMRIS_BONES, Bone
 from wristbme.errors import InputError
 from wristbme.features import schema as S
 from wristbme.features.density import Normalisation, density_features, normalisation, subchondral_features
+from wristbme.features.focal import focal_features
 from wristbme.features.texture import fractal_features, glcm_features, lbp_features, wavelet_features
 from wristbme.imaging.radiograph import Radiograph
 
@@ -131,6 +132,36 @@ def reference_polygon(anatomy: WristAnatomy) -> tuple[np.ndarray | None, str]:
     return poly, "radial_shaft"
 
 
+WHITE_PLATEAU_FRACTION = 0.01
+"""Share of the image that must lie within 1 % of the range below the white level for it to count as a white
+plateau (an unexposed collimated margin shown white, or clipping). Without one nothing is treated as white:
+the brightest bone of an unclipped image is bone."""
+
+
+def white_point(pixels: np.ndarray) -> float | None:
+    """The level of the image's white plateau, or None when it has none.
+
+    The level is the 99.9th percentile of every 4th pixel (not the maximum, which noise or interpolation
+    overshoot at a collimator edge pushes above the plateau)."""
+    sample = np.asarray(pixels[::4, ::4], dtype=np.float64)
+    low, top = np.percentile(sample, [1.0, 99.9])
+    if not top > low:
+        return None
+    near_top = float(np.mean(sample >= top - 0.01 * (top - low)))
+    return float(top) if near_top >= WHITE_PLATEAU_FRACTION else None
+
+
+def forearm_direction(anatomy: WristAnatomy) -> np.ndarray:
+    """Unit (x, y) vector of the radius axis pointing distally; straight up the image without one."""
+    axis = anatomy.axes.get("radius_axis")
+    if axis is not None:
+        d = np.asarray(axis[1], dtype=np.float64) - np.asarray(axis[0], dtype=np.float64)
+        n = float(np.hypot(*d))
+        if n > 1e-6:
+            return d / n
+    return np.array([0.0, -1.0])
+
+
 def _crop_box_mm(anatomy: WristAnatomy, reference: np.ndarray | None) -> tuple[float, float, float, float]:
     polys = [r.polygon_mm for r in anatomy.regions.values()]
     if reference is not None:
@@ -229,11 +260,12 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
     for m in masks.values():
         union |= m
     ref_mask = _mask_on_grid(reference, box, spacing_mm, shape) if reference is not None else None
-    norm = normalisation(img, ref_mask, union, spacing_mm)
+    norm = normalisation(img, ref_mask, union, spacing_mm, white_point=white_point(radiograph.pixels))
     if norm is not None and norm.source == "bone_regions":
         qc.append("reference_from_bone_regions")
     values: dict[Bone, np.ndarray] = {}
     margin_px = int(np.ceil(3.0 / spacing_mm))
+    axis_dir = forearm_direction(anatomy)
     normed = norm.apply(img) if norm is not None else None
     for bone in bones:
         if bone not in anatomy.regions:
@@ -260,11 +292,15 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
         outside = ndi.distance_transform_edt(~m) * spacing_mm
         feats: dict[str, float] = {}
         feats.update(density_features(win, m, depth))
-        feats.update(fractal_features(win, m, spacing_mm))
-        feats.update(glcm_features(win, m, spacing_mm))
-        feats.update(lbp_features(win, m, spacing_mm))
-        feats.update(wavelet_features(win, m, spacing_mm))
+        trabecular = m & (depth >= S.TEXTURE_MIN_DEPTH_MM)
+        if trabecular.sum() * spacing_mm ** 2 < MIN_REGION_AREA_MM2:
+            trabecular = m
+        feats.update(fractal_features(win, trabecular, spacing_mm))
+        feats.update(glcm_features(win, trabecular, spacing_mm))
+        feats.update(lbp_features(win, trabecular, spacing_mm))
+        feats.update(wavelet_features(win, trabecular, spacing_mm))
         feats.update(subchondral_features(win, m, others, depth, outside, spacing_mm))
+        feats.update(focal_features(win, m, depth, spacing_mm, axis_dir))
         vec = np.array([feats[name] for name in schema.names], dtype=np.float64)
         assert vec.shape == (n_feat,)
         values[bone] = vec

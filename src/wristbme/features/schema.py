@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a definition changes without a name change."""
 
 DEFAULT_SPACING_MM = 0.2
@@ -46,6 +46,20 @@ CORE_MIN_DEPTH_MM = 1.5
 """Pixels at least this deep inside the outline form the trabecular core."""
 EDGE_SIGMA_MM = 0.3
 """Gaussian derivative scale for the edge gradient."""
+
+TEXTURE_MIN_DEPTH_MM = 0.6
+"""Texture families (fractal, GLCM, LBP, wavelet) use the trabecular part of the region: pixels at least
+this deep inside the outline (the whole region when that is under ``extract.MIN_REGION_AREA_MM2``). The
+cortical rim and the region's edge otherwise dominate the texture, and move with the region's placement."""
+
+FOCAL_SECTORS = 6
+"""Angular sectors of the trabecular core compared by the focal features (see ``focal``)."""
+FOCAL_SHARPNESS = 4
+"""Exponent of the soft sector weight ((1 + cos(angle from the sector centre)) / 2) ** FOCAL_SHARPNESS."""
+FOCAL_MIN_DEPTH_MM = 0.6
+"""Core of the focal features: pixels at least this deep inside the outline (leaves the cortex out)."""
+FOCAL_DOG_MM = (0.2, 0.5)
+"""Sigmas (mm) of the difference of Gaussians whose energy measures trabecular contrast per sector."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,12 @@ FEATURES: tuple[FeatureDef, ...] = (
                f"median gradient magnitude (Gaussian derivative, sigma {EDGE_SIGMA_MM} mm) on the outline"),
     FeatureDef("subchondral_sharpness", "subchondral", "1/mm",
                "edge gradient divided by the absolute edge contrast (1 / edge width)"),
+    FeatureDef("focal_density_drop", "focal", "ref",
+               f"largest drop of a sector's mean density below the median sector ({FOCAL_SECTORS} soft angular "
+               f"sectors of the core >= {FOCAL_MIN_DEPTH_MM} mm deep, starting at the forearm axis)"),
+    FeatureDef("focal_texture_loss", "focal", "1",
+               f"largest drop of a sector's log band-pass energy (difference of Gaussians, sigma "
+               f"{FOCAL_DOG_MM[0]}-{FOCAL_DOG_MM[1]} mm) below the median sector"),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)

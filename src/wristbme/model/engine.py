@@ -40,12 +40,15 @@ contrasts of every feature; ``all`` = every absolute feature + the contrasts. Ab
 carry image-wide acquisition effects (noise, blur, pixel size), which the within-wrist contrasts cancel."""
 
 
-def _absolute_columns(n_features: int, inputs: str) -> np.ndarray:
+def _absolute_columns(n_features: int, inputs: str, selected: np.ndarray | None = None) -> np.ndarray:
+    """Columns (of the selected features) that enter the classifier as absolute values."""
     from wristbme.features.schema import FEATURE_NAMES
 
-    if inputs == "all" or n_features != len(FEATURE_NAMES):
+    names = list(FEATURE_NAMES) if selected is None else [FEATURE_NAMES[i] for i in selected
+                                                           if i < len(FEATURE_NAMES)]
+    if inputs == "all" or n_features != len(names):
         return np.arange(n_features)
-    return np.array([i for i, name in enumerate(FEATURE_NAMES) if name.startswith("density_")])
+    return np.array([i for i, name in enumerate(names) if name.startswith("density_")], dtype=int)
 BONE_LEVELS = tuple(b.value for b in RAMRIS_BONES)
 
 
@@ -148,18 +151,23 @@ class Engine:
     bone_sd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     inner_auc: dict = field(default_factory=dict)
     inputs: str = "all"
+    selected: tuple[int, ...] | None = None
+    """Schema columns the engine uses (the robustness screen); None = all."""
 
     # -- preprocessing ------------------------------------------------------------------------------
     def _prepare(self, X: np.ndarray, bones: np.ndarray, image_ids: np.ndarray, sites: np.ndarray | None
                  ) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
+        sel = None if self.selected is None else np.asarray(self.selected, dtype=int)
+        if sel is not None:
+            X = X[:, sel]
         X = np.where(np.isfinite(X), X, self.medians)
         if self.combat is not None:
             if sites is None:
                 raise ModelError("this model was trained with ComBat: give each image's site to score it")
             X = self.combat.transform(X, sites, bones)
         ctx = context_features(X, bones, image_ids, self.bone_mu, self.bone_sd)
-        keep = _absolute_columns(X.shape[1], self.inputs)
+        keep = _absolute_columns(X.shape[1], self.inputs, sel)
         return np.concatenate([X[:, keep], ctx, _bone_onehot(bones)], axis=1)
 
     def bone_logits(self, X, bones, image_ids, sites=None) -> np.ndarray:
@@ -187,9 +195,14 @@ def _decision(clf, Z: np.ndarray) -> np.ndarray:
 
 def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarray, bones: np.ndarray,
                image_ids: np.ndarray, feature_names: tuple[str, ...], *, method: str = "enet",
-               combat: bool = False, seed: int = 0, inputs: str = "robust") -> Engine:
-    """Fit the engine on training rows (see the module docstring). ``y`` is 0/1 per (image, bone) row."""
+               combat: bool = False, seed: int = 0, inputs: str = "robust",
+               selected: tuple[int, ...] | None = None) -> Engine:
+    """Fit the engine on training rows (see the module docstring). ``y`` is 0/1 per (image, bone) row;
+    ``selected`` restricts the engine to those columns of ``X`` (the robustness screen)."""
     X = np.asarray(X, dtype=np.float64)
+    sel = None if selected is None else np.asarray(selected, dtype=int)
+    if sel is not None:
+        X = X[:, sel]
     y = np.asarray(y).astype(int)
     if y.min() == y.max():
         raise ModelError(f"train: every training row has label {y[0]}; both BME-positive and negative bones "
@@ -204,7 +217,7 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     mu, sd = _bone_stats(Xi, bones)
     if inputs not in INPUTS:
         raise ModelError(f"train: inputs={inputs!r} is not known; use one of {', '.join(INPUTS)}")
-    keep = _absolute_columns(Xi.shape[1], inputs)
+    keep = _absolute_columns(Xi.shape[1], inputs, sel)
     Z = np.concatenate([Xi[:, keep], context_features(Xi, bones, image_ids, mu, sd), _bone_onehot(bones)],
                        axis=1)
     grid = ENET_GRID if method == "enet" else GBM_GRID if method == "gbm" else None
@@ -242,7 +255,7 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
         wc, wi = logistic_fit(W, wy)
         wrist = (float(wc[0]), float(wc[1]), float(wi))
     return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc,
-                  inputs)
+                  inputs, None if sel is None else tuple(int(i) for i in sel))
 
 
 __all__ = ["Engine", "METHODS", "fit_engine", "grouped_splits", "make_estimator"]

@@ -30,6 +30,7 @@ from wristbme.features.schema import FeatureSchema
 from wristbme.model.artifact import ModelArtifact, jsonable
 from wristbme.model.engine import METHODS, fit_engine, grouped_splits
 from wristbme.model.metrics import auc_ci, auc_within, brier, calibration
+from wristbme.model.robustness import MIN_FEATURE_ICC, feature_reproducibility, robust_features
 
 ID_COLUMNS = ("image_id", "patient_id", "site", "bone", "bme_grade")
 
@@ -124,7 +125,7 @@ def _wrist_truth(data: TrainingData, img_ids: np.ndarray) -> tuple[np.ndarray, n
 
 
 def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0,
-                   outer_folds: int = 5, inputs: str = "robust") -> dict:
+                   outer_folds: int = 5, inputs: str = "robust", selected: tuple[int, ...] | None = None) -> dict:
     """Nested, patient-grouped CV. Returns metrics, the folds (patients per fold) and OOF predictions."""
     splits = grouped_splits(data.y, data.groups, outer_folds, seed)
     bone_p = np.full(len(data.y), np.nan)
@@ -133,7 +134,7 @@ def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = F
     for k, (tr, te) in enumerate(splits):
         train_d, test_d = data.subset(tr), data.subset(te)
         eng = fit_engine(train_d.X, train_d.y, train_d.groups, train_d.sites, train_d.bones, train_d.image_ids,
-                         (), method=method, combat=combat, seed=seed + k, inputs=inputs)
+                         (), method=method, combat=combat, seed=seed + k, inputs=inputs, selected=selected)
         p, ids, wp = eng.predict(test_d.X, test_d.bones, test_d.image_ids, test_d.sites)
         bone_p[te] = p
         wrist_rows += list(zip(ids, wp, strict=True))
@@ -146,7 +147,7 @@ def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = F
 
 
 def leave_one_site_out(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0,
-                       inputs: str = "robust") -> dict:
+                       inputs: str = "robust", selected: tuple[int, ...] | None = None) -> dict:
     """Train on all other sites, score the held-out one; metrics per site and pooled."""
     sites = sorted(set(data.sites.tolist()))
     if len(sites) < 2:
@@ -162,7 +163,7 @@ def leave_one_site_out(data: TrainingData, *, method: str = "enet", combat: bool
             per_site[site] = {"error": "training sites have a single class"}
             continue
         eng = fit_engine(train_d.X, train_d.y, train_d.groups, train_d.sites, train_d.bones, train_d.image_ids,
-                         (), method=method, combat=combat, seed=seed + k, inputs=inputs)
+                         (), method=method, combat=combat, seed=seed + k, inputs=inputs, selected=selected)
         p, ids, wp = eng.predict(test_d.X, test_d.bones, test_d.image_ids, test_d.sites)
         bone_p[te] = p
         wrist_rows += list(zip(ids, wp, strict=True))
@@ -188,10 +189,13 @@ def training_summary(data: TrainingData) -> dict:
                                for s, g in wr.groupby("site")}}
 
 
-def _model_id(data: TrainingData, method: str, combat: bool, seed: int, inputs: str = "robust") -> str:
+def _model_id(data: TrainingData, method: str, combat: bool, seed: int, inputs: str = "robust",
+              selected: tuple[int, ...] | None = None) -> str:
     h = hashlib.sha256()
     h.update(data.schema["hash"].encode())
     h.update(f"{method}|{combat}|{seed}|{__version__}|{inputs}".encode())
+    if selected is not None:
+        h.update(("features:" + ",".join(map(str, selected))).encode())
     h.update(np.ascontiguousarray(np.nan_to_num(data.X, nan=-9e9)).tobytes())
     h.update(data.grade.astype(np.int64).tobytes())
     return f"wbme-{method}{'-combat' if combat else ''}-{h.hexdigest()[:10]}"
@@ -200,7 +204,8 @@ def _model_id(data: TrainingData, method: str, combat: bool, seed: int, inputs: 
 def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: str = "enet",
           combat: bool = False, seed: int = 0, schema: FeatureSchema | dict | None = None, outer_folds: int = 5,
           validate: Sequence[str] = ("cv", "loso"), synthetic: bool = False,
-          inputs: str = "robust") -> ModelArtifact:
+          inputs: str = "robust", perturbations: pd.DataFrame | None = None,
+          min_feature_icc: float = MIN_FEATURE_ICC) -> ModelArtifact:
     """Validate (nested CV, leave-one-site-out) and fit the final model on all rows.
 
     Parameters
@@ -222,6 +227,10 @@ def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: 
         Mark the artifact as a synthetic demonstration model.
     inputs : {'robust', 'all'}
         Classifier inputs (see ``engine.INPUTS``); default ``robust``.
+    perturbations : DataFrame, optional
+        Features of re-acquired images (columns ``source_image``, ``condition``, ``bone`` and the schema's
+        features; no labels needed). When given, features whose re-acquisition ICC(2,1) is below
+        ``min_feature_icc`` are left out of the model (``robustness``), in validation and in the final fit.
 
     Returns
     -------
@@ -237,22 +246,34 @@ def train(table: pd.DataFrame, labels=None, groups=None, sites=None, *, method: 
     data = prepare(table, labels, groups, sites, schema=schema)
     if data.y.min() == data.y.max():
         raise ModelError("train: all bones have the same label; BME-positive and negative bones are needed")
+    names = tuple(f["name"] for f in data.schema["features"])
+    selected, robustness = None, None
+    if perturbations is not None:
+        icc = feature_reproducibility(perturbations, names)
+        keep = set(robust_features(icc, min_feature_icc))
+        selected = tuple(i for i, n in enumerate(names) if n in keep)
+        robustness = {"method": "ICC(2,1) of the within-wrist contrast across re-acquisitions",
+                      "min_icc": min_feature_icc, "n_source_images": int(perturbations["source_image"].nunique()),
+                      "conditions": sorted(set(perturbations["condition"].astype(str))),
+                      "icc": {n: float(v) for n, v in icc.items()},
+                      "excluded": [n for n in names if n not in keep]}
     validation: dict = {}
     if "cv" in validate:
-        cv = cross_validate(data, method=method, combat=combat, seed=seed, outer_folds=outer_folds, inputs=inputs)
+        cv = cross_validate(data, method=method, combat=combat, seed=seed, outer_folds=outer_folds, inputs=inputs,
+                            selected=selected)
         validation["nested_cv"] = {"metrics": cv["metrics"], "folds": [
             {"fold": f["fold"], "n_test_patients": len(f["test_patients"])} for f in cv["folds"]]}
     if "loso" in validate:
         if len(set(data.sites.tolist())) >= 2:
-            lo = leave_one_site_out(data, method=method, combat=combat, seed=seed, inputs=inputs)
+            lo = leave_one_site_out(data, method=method, combat=combat, seed=seed, inputs=inputs, selected=selected)
             validation["leave_one_site_out"] = {"per_site": lo["per_site"], "metrics": lo["metrics"]}
         else:
             validation["leave_one_site_out"] = {"skipped": "fewer than two sites"}
-    engine = fit_engine(data.X, data.y, data.groups, data.sites, data.bones, data.image_ids,
-                        tuple(f["name"] for f in data.schema["features"]), method=method, combat=combat, seed=seed,
-                        inputs=inputs)
+    engine = fit_engine(data.X, data.y, data.groups, data.sites, data.bones, data.image_ids, names,
+                        method=method, combat=combat, seed=seed, inputs=inputs, selected=selected)
     summary = {"training": training_summary(data), "validation": jsonable(validation), "seed": seed,
                "method": method, "combat": combat, "inputs": inputs, "params": engine.params, "software_version": __version__,
+               "robustness": robustness,
                "label_rule": "bone BME = MRI RAMRIS BME grade >= 1; wrist BME = any scored bone with BME"}
-    return ModelArtifact(_model_id(data, method, combat, seed, inputs), engine, data.schema, jsonable(summary),
+    return ModelArtifact(_model_id(data, method, combat, seed, inputs, selected), engine, data.schema, jsonable(summary),
                          synthetic=synthetic)

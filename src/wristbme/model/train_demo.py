@@ -25,6 +25,8 @@ DEMO_SEED = 20260101
 DEMO_SITES = 4
 DEMO_PATIENTS_PER_SITE = 40
 DEMO_SPACING_MM = 0.15
+DEMO_ROBUSTNESS_IMAGES = 24
+"""Phantoms (not in the training cohort) whose re-acquisitions feed the feature robustness screen."""
 
 
 def _one(args: tuple) -> list[list]:
@@ -50,6 +52,56 @@ def _one(args: tuple) -> list[list]:
         rows.append([f"{pid}-img", pid, site, bone.value, int(ph.bme_grades.get(bone, 0)),
                      feats.exclusions.get(bone, ""), *vec.tolist()])
     return rows
+
+
+def _one_reacquired(args: tuple) -> list[list]:
+    """Feature rows of one phantom's re-acquisitions (``synth.reacquire.PHANTOM_CONDITIONS``)."""
+    from wristbme.anatomy import locate
+    from wristbme.synth.phantom import HandSpec
+    from wristbme.synth.reacquire import phantom_reacquisitions
+    from wristbme.synth.sites import profile_for
+
+    idx, site, patient_seed, spacing_mm, feat_spacing = args
+    rng = np.random.default_rng(patient_seed)
+    lat = "R" if rng.random() < 0.5 else "L"
+    spec = HandSpec.sample(rng, laterality=lat, field="wrist", spacing_mm=spacing_mm, effect_size=1.0)
+    rows = []
+    for condition, rg in phantom_reacquisitions(spec, seed=patient_seed, site=profile_for(site)).items():
+        feats = extract(rg, locate(rg), spacing_mm=feat_spacing)
+        for bone, vec in feats.values.items():
+            rows.append([f"{site}-R{idx:03d}", condition, site, bone.value, feats.exclusions.get(bone, ""),
+                         *vec.tolist()])
+    return rows
+
+
+def perturbation_table(*, n_images: int = DEMO_ROBUSTNESS_IMAGES, n_sites: int = DEMO_SITES, seed: int = DEMO_SEED,
+                       spacing_mm: float = DEMO_SPACING_MM, feature_spacing_mm: float | None = None,
+                       workers: int = 1) -> pd.DataFrame:
+    """Features of ``n_images`` fresh phantoms (cycling over the sites, seeds apart from the training
+    cohort's), each re-acquired as in ``synth.reacquire.phantom_reacquisitions``; anatomy from the localiser.
+    Columns: ``source_image``, ``condition``, ``site``, ``bone``, ``excluded`` and the features."""
+    from wristbme.features.schema import DEFAULT_SPACING_MM
+    from wristbme.synth.sites import site_ids
+
+    fs = feature_spacing_mm or DEFAULT_SPACING_MM
+    sites = site_ids(n_sites)
+    jobs = [(k + 1, sites[k % len(sites)], int(np.random.default_rng([seed, 7777, k]).integers(0, 2**31 - 1)),
+             spacing_mm, fs) for k in range(n_images)]
+    results = _map(_one_reacquired, jobs, workers)
+    schema = feature_schema(fs)
+    df = pd.DataFrame([r for res in results for r in res],
+                      columns=["source_image", "condition", "site", "bone", "excluded", *schema.names])
+    df.attrs["schema"] = schema.to_dict()
+    return df
+
+
+def _map(fn, jobs: list, workers: int) -> list:
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, jobs, chunksize=2))
+    return [fn(j) for j in jobs]
 
 
 def synthetic_table(*, n_sites: int = DEMO_SITES, patients_per_site: int = DEMO_PATIENTS_PER_SITE,
@@ -86,13 +138,7 @@ def synthetic_table(*, n_sites: int = DEMO_SITES, patients_per_site: int = DEMO_
             pseed = int(np.random.default_rng([seed, s_idx, k]).integers(0, 2**31 - 1))
             jobs.append((k + 1, site, pseed, effect_size, spacing_mm, field, anatomy, fs))
     del ss
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_one, jobs, chunksize=4))
-    else:
-        results = [_one(j) for j in jobs]
+    results = _map(_one, jobs, workers)
     rows = [r for res in results for r in res]
     schema = feature_schema(fs)
     df = pd.DataFrame(rows, columns=["image_id", "patient_id", "site", "bone", "bme_grade", "excluded",
@@ -101,13 +147,24 @@ def synthetic_table(*, n_sites: int = DEMO_SITES, patients_per_site: int = DEMO_
     return df
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), "").astype(str)
+    table.attrs["schema"] = feature_schema().to_dict()
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sites", type=int, default=DEMO_SITES)
     p.add_argument("--patients-per-site", type=int, default=DEMO_PATIENTS_PER_SITE)
     p.add_argument("--seed", type=int, default=DEMO_SEED)
     p.add_argument("--spacing", type=float, default=DEMO_SPACING_MM)
-    p.add_argument("--anatomy", choices=("truth", "locate"), default="truth")
+    p.add_argument("--anatomy", choices=("truth", "locate"), default="locate")
+    p.add_argument("--robustness-images", type=int, default=DEMO_ROBUSTNESS_IMAGES,
+                   help="phantoms re-acquired for the feature robustness screen (0: no screen)")
+    p.add_argument("--perturbations-in", type=Path, default=None, help="reuse a perturbation table (CSV)")
+    p.add_argument("--perturbations-out", type=Path, default=None, help="also write the perturbation table")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("data") / "demo_model.joblib")
     p.add_argument("--table-out", type=Path, default=None, help="also write the features table (CSV)")
@@ -117,17 +174,24 @@ def main(argv: list[str] | None = None) -> int:
     from wristbme.model.train import train
 
     if a.table_in:
-        table = pd.read_csv(a.table_in, keep_default_na=False, na_values=[""])
-        table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), "").astype(str)
-        table.attrs["schema"] = feature_schema().to_dict()
+        table = _read_table(a.table_in)
     else:
         table = synthetic_table(n_sites=a.sites, patients_per_site=a.patients_per_site, seed=a.seed,
                                 spacing_mm=a.spacing, anatomy=a.anatomy, workers=a.workers, progress=True)
     if a.table_out:
         table.to_csv(a.table_out, index=False)
-    art = train(table, method="enet", combat=False, seed=a.seed, synthetic=True)
+    perturbations = None
+    if a.perturbations_in:
+        perturbations = _read_table(a.perturbations_in)
+    elif a.robustness_images > 0:
+        perturbations = perturbation_table(n_images=a.robustness_images, n_sites=a.sites, seed=a.seed,
+                                           spacing_mm=a.spacing, workers=a.workers)
+    if a.perturbations_out and perturbations is not None:
+        perturbations.to_csv(a.perturbations_out, index=False)
+    art = train(table, method="enet", combat=False, seed=a.seed, synthetic=True, perturbations=perturbations)
     art.extra["demo"] = {"sites": a.sites, "patients_per_site": a.patients_per_site, "seed": a.seed,
-                         "spacing_mm": a.spacing, "anatomy": a.anatomy, "effect_size": 1.0}
+                         "spacing_mm": a.spacing, "anatomy": a.anatomy, "effect_size": 1.0,
+                         "robustness_images": 0 if perturbations is None else int(perturbations["source_image"].nunique())}
     path = art.save(a.out)
     json.dump({"model_id": art.model_id, "path": str(path), "validation": art.summary["validation"]},
               sys.stdout, indent=2)

@@ -1,0 +1,90 @@
+"""Focal (sector) features and the white-point-robust density reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from toy import toy
+
+from wristbme.bones import Bone
+from wristbme.features import extract
+from wristbme.features.density import normalisation
+from wristbme.features.focal import focal_features
+
+
+def disc(radius_px=30, size=80):
+    yy, xx = np.mgrid[0:size, 0:size]
+    c = (size - 1) / 2
+    mask = (yy - c) ** 2 + (xx - c) ** 2 <= radius_px ** 2
+    depth = ndi.distance_transform_edt(mask) * 0.2
+    return yy - c, xx - c, mask, depth
+
+
+def textured(seed=0, size=80):
+    rng = np.random.default_rng(seed)
+    return 1.0 + 0.3 * ndi.gaussian_filter(rng.normal(size=(size, size)), 1.5)
+
+
+def test_a_focal_density_loss_is_seen_whatever_its_direction():
+    dy, dx, mask, depth = disc()
+    base = textured()
+    quiet = focal_features(base, mask, depth, 0.2)
+    for angle in np.deg2rad([0, 72, 150, 250]):
+        img = base.copy()
+        pole = (dx * np.cos(angle) + dy * np.sin(angle)) > 12  # one pole of the bone
+        img[pole] -= 0.15
+        f = focal_features(img, mask, depth, 0.2)
+        assert f["focal_density_drop"] > quiet["focal_density_drop"] + 0.03
+
+
+def test_a_smoothed_pole_loses_texture_and_a_uniform_change_is_not_focal():
+    dy, dx, mask, depth = disc()
+    base = textured(1)
+    pole = dx > 10
+    smoothed = base.copy()
+    smoothed[pole] = ndi.gaussian_filter(base, 3)[pole]
+    assert (focal_features(smoothed, mask, depth, 0.2)["focal_texture_loss"]
+            > focal_features(base, mask, depth, 0.2)["focal_texture_loss"] + 0.5)
+    # the whole bone darker by the same amount: nothing focal changes
+    a = focal_features(base, mask, depth, 0.2)
+    b = focal_features(base - 0.2, mask, depth, 0.2)
+    for k in a:
+        assert b[k] == pytest.approx(a[k], abs=1e-9)
+
+
+def test_too_small_a_core_gives_nan():
+    _, _, mask, depth = disc(radius_px=3, size=12)
+    f = focal_features(np.ones((12, 12)), mask, depth, 0.2)
+    assert all(np.isnan(v) for v in f.values())
+
+
+def test_white_reference_pixels_do_not_move_the_scale():
+    rg, anat = toy()
+    img = rg.pixels.astype(np.float64)
+    bones = np.zeros(img.shape, bool)
+    for b in anat.regions:
+        bones |= anat.mask(b)
+    ref = anat.reference_mask()
+    clean = normalisation(img, ref, bones, 0.3, white_point=float(img.max()))
+    rows = np.nonzero(ref.any(axis=1))[0]
+
+    def margin(share):  # the last ``share`` of the reference band lies on a white (unexposed) margin
+        white = img.copy()
+        white[rows[int(len(rows) * (1 - share))]:, :] = 5.0
+        return white
+
+    moved = normalisation(margin(0.6), ref, bones, 0.3, white_point=5.0)
+    assert moved.source == "reference_region"
+    assert moved.reference == pytest.approx(clean.reference, rel=0.01)
+    naive = normalisation(margin(0.6), ref, bones, 0.3)  # without the white point the margin counts
+    assert naive.reference > clean.reference * 1.5
+    mostly_white = normalisation(margin(0.85), ref, bones, 0.3, white_point=5.0)
+    assert mostly_white.source == "bone_regions" and mostly_white.reference < 1.0
+
+
+def test_features_include_the_focal_family_and_follow_simulated_edema():
+    rg0, anat = toy(seed=3)
+    f0 = extract(rg0, anat)
+    assert {"focal_density_drop", "focal_texture_loss"} <= set(f0.schema.names)
+    assert np.isfinite(f0.get(Bone.LUNATE, "focal_density_drop"))
