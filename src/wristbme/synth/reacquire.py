@@ -88,12 +88,13 @@ def perturbed_copies(radiograph: Radiograph, *, seed: int, spacings_mm: tuple[fl
 def phantom_reacquisitions(spec, *, seed: int, site=None, order: int = INTERPOLATION_ORDER) -> dict[str, Radiograph]:
     """The phantom ``spec`` rendered with ``seed`` at ``site`` and its re-acquisitions (``PHANTOM_CONDITIONS``).
 
-    ``spec`` is a ``HandSpec`` (its pixel spacing should be coarser than 0.10 mm, the resampled copy).
+    ``spec`` is a ``HandSpec`` (its pixel spacing should be coarser than 0.10 mm, the resampled copy);
+    ``site`` a site id, a ``SiteProfile`` or None (default physics).
     """
     from wristbme.synth.phantom import render_phantom
     from wristbme.synth.sites import get_site
 
-    site = site if site is not None else get_site(None)
+    site = get_site(site)
     base = render_phantom(spec, seed=seed, site=site).radiograph
     out = perturbed_copies(base, seed=seed + 1, spacings_mm=(0.10,), order=order)
     for q, name in ((1 - EXPOSURE_CHANGE, "exposure-20%"), (1 + EXPOSURE_CHANGE, "exposure+20%")):
