@@ -88,3 +88,21 @@ def test_features_include_the_focal_family_and_follow_simulated_edema():
     f0 = extract(rg0, anat)
     assert {"focal_density_drop", "focal_texture_loss"} <= set(f0.schema.names)
     assert np.isfinite(f0.get(Bone.LUNATE, "focal_density_drop"))
+
+
+def test_white_point_is_a_border_plateau_not_the_brightest_bone():
+    from scipy import ndimage as ndi
+
+    from wristbme.features.extract import white_point
+
+    rng = np.random.default_rng(0)
+    img = 1000 + 50 * rng.normal(size=(400, 300))
+    img[150:250, 100:200] = 3000  # a uniform bright bone inside the field: not white
+    assert white_point(img) is None
+    img[350:, :] = 4095  # a collimated margin along the bottom border
+    assert white_point(img) == pytest.approx(4095, abs=1)
+    # rotated with cubic splines (overshoot at the hard edge) or with added noise: still found
+    rotated = ndi.rotate(img, 5, reshape=False, order=3, mode="nearest")
+    assert white_point(rotated) == pytest.approx(4095, abs=40)
+    noisy = img + rng.normal(scale=30, size=img.shape)
+    assert white_point(noisy) == pytest.approx(4095, abs=120)

@@ -37,8 +37,8 @@ SOFT_QUANTILE = 25.0
 is brighter, so a low percentile picks the tissue; air is rarely within 4 mm of the carpus."""
 
 
-WHITE_MARGIN = 0.05
-"""Pixels within this share of the (white point − soft tissue) range below the image's white point carry no
+WHITE_MARGIN = 0.10
+"""Pixels within this share of the (white point − soft tissue) range below the image's white plateau carry no
 density (unexposed collimated margin, or bone clipped by the site's processing) and are left out of the
 reference. A wrist-field radiograph often cuts the radial shaft at a white collimated margin; with those
 pixels in its median the scale jumped by up to 20 % between a radiograph and the same one rotated 5°."""

@@ -132,23 +132,26 @@ def reference_polygon(anatomy: WristAnatomy) -> tuple[np.ndarray | None, str]:
     return poly, "radial_shaft"
 
 
-WHITE_PLATEAU_FRACTION = 0.01
-"""Share of the image that must lie within 1 % of the range below the white level for it to count as a white
-plateau (an unexposed collimated margin shown white, or clipping). Without one nothing is treated as white:
-the brightest bone of an unclipped image is bone."""
+WHITE_PLATEAU_FRACTION = 0.03
+"""Share of the image that a white plateau must cover: pixels within ±3 % of the range around the white
+level, connected to the image border (an unexposed collimated margin shown white). Without one nothing
+is treated as white: the brightest bone of an image is bone, even when it is uniform."""
 
 
 def white_point(pixels: np.ndarray) -> float | None:
-    """The level of the image's white plateau, or None when it has none.
+    """The level of the image's white collimation plateau, or None when it has none.
 
-    The level is the 99.9th percentile of every 4th pixel (not the maximum, which noise or interpolation
-    overshoot at a collimator edge pushes above the plateau)."""
+    The level is the 99.5th percentile of every 4th pixel: not the maximum, which noise, or the overshoot of
+    an interpolation at a collimator's hard edge, pushes above the plateau."""
     sample = np.asarray(pixels[::4, ::4], dtype=np.float64)
-    low, top = np.percentile(sample, [1.0, 99.9])
+    low, top = np.percentile(sample, [1.0, 99.5])
     if not top > low:
         return None
-    near_top = float(np.mean(sample >= top - 0.01 * (top - low)))
-    return float(top) if near_top >= WHITE_PLATEAU_FRACTION else None
+    white = np.abs(sample - top) <= 0.03 * (top - low)
+    labels, _ = ndi.label(white)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    plateau = float(np.isin(labels, edge[edge > 0]).mean())
+    return float(top) if plateau >= WHITE_PLATEAU_FRACTION else None
 
 
 def forearm_direction(anatomy: WristAnatomy) -> np.ndarray:
