@@ -341,3 +341,33 @@ def test_analysis_tables_match_the_report_contract(tmp_path, site_disc):
     checked = data.validated()
     assert len(checked.wrists) == len(wrists)
     store.close()
+
+
+def test_an_image_the_scorer_could_not_score_leaves_the_analysis_with_its_reason(tmp_path, site_disc):
+    site, _report, root = site_disc
+    store = create_store(tmp_path / "study", default_config())
+    intake(store, root / "disc")
+    with store.session() as s, s.begin():
+        from wristbme.study.service import list_analysis_images
+
+        images = list_analysis_images(s)
+        unscored, rest = images[0], images[1:]
+        run = record_score_run(s, model_id="m", model_version="1",
+                               scores=[ScoreRow(i.id, "wrist", 0.25, 25.0) for i in rest])
+        record_features(s, run_id=run.id, image_id=unscored.id,
+                        data={"reasons": {"lunate": "image_flagged:cast_or_metal"},
+                              "wrist_reason": "no_scorable_bones"})
+        lost = unscored.subject.pseudonym
+    with store.session() as s:
+        tables = analysis_tables(s)
+    wrists, flow = tables["wrists"], tables["flow"]
+    assert lost not in set(wrists["pseudonym"]) and len(wrists) == len(rest)
+    assert lost not in set(tables["scores"]["pseudonym"])
+    failed = flow[(flow.stage == "qc_failed") & (flow.reason == "not_scorable:cast_or_metal")]
+    assert failed["n"].sum() == 1
+    by_stage = flow.groupby("stage")["n"].sum()
+    assert by_stage["received"] == by_stage.drop("received").sum()
+    contract = pytest.importorskip("wristbme.report.contract")
+    contract.StudyData(wrists=wrists, scores=tables["scores"], flow=flow,
+                       provenance=contract.Provenance(software_version="0", model_id="m")).validated()
+    store.close()

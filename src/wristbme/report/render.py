@@ -98,6 +98,11 @@ class Formatter:
 
 
 def _reason(code: str, lang: str) -> str:
+    """A flow reason code in words; ``kind:detail`` codes (e.g. ``not_scorable:cast_or_metal``) put the
+    detail, itself translated where the catalog knows it, into the kind's sentence."""
+    kind, _, detail = code.partition(":")
+    if detail and f"report.reason.{kind}" in catalog():
+        return t(f"report.reason.{kind}", lang, detail=_reason(detail, lang))
     key = f"report.reason.{code}"
     return t(key, lang) if key in catalog() else code
 

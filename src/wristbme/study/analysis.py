@@ -11,7 +11,8 @@
   ``primary``, older ones ``rerun``; on another image of the same wrist, ``retest`` (or ``operator``);
 - ``flow``: STARD counts of patients per site and stage (``received, ineligible, opted_out, withdrawn,
   qc_failed, analysed``; ``reason`` for ineligible = first eligibility reason code, for qc_failed = the
-  finding code); received is the sum of the other stages;
+  finding code, or ``not_scorable:<reason>`` for an analysed image the newest primary score run could not
+  score — that wrist then leaves ``wrists`` and ``scores``); received is the sum of the other stages;
 - ``images``: every stored image with its non-identifying facts.
 """
 
@@ -28,6 +29,7 @@ from wristbme.bones import Bone
 from wristbme.study.models import (
     Case,
     CaseGrade,
+    FeatureSet,
     Image,
     Intake,
     QcFinding,
@@ -50,6 +52,16 @@ IMAGE_COLUMNS = ("image_id", "pseudonym", "site", "laterality", "view", "analyse
                  "qc_status", "burned_in")
 SIDE = {"R": "right", "L": "left"}
 REPEAT_KINDS = ("reencode", "operator", "rerun", "retest")
+
+
+def _unscorable_reason(features: dict) -> str:
+    """Why an image got no wrist score: its image-level QC flag when that blocked every bone, else the
+    scorer's reason code (``too_few_bones``, ``no_scorable_bones``)."""
+    flags = sorted({r.split(":", 1)[1] for r in (features.get("reasons") or {}).values()
+                    if isinstance(r, str) and r.startswith("image_flagged:")})
+    if flags:
+        return flags[0]
+    return str(features.get("wrist_reason") or "scoring_failed").split(":")[0]
 
 
 def analysis_tables(session: Session) -> dict[str, pd.DataFrame]:
@@ -127,6 +139,23 @@ def analysis_tables(session: Session) -> dict[str, pd.DataFrame]:
                            "operator": run.operator or ""})
     scores = pd.DataFrame(score_rows, columns=list(SCORE_COLUMNS))
 
+    # an analysed image the newest primary run could not score (QC-flagged anatomy, too few scorable bones)
+    # leaves the analysis here, with the scorer's reason in the flow, instead of failing the report
+    unscorable: dict[int, str] = {}
+    if newest_primary is not None:
+        scored = {(r["pseudonym"], r["laterality"]) for r in score_rows
+                  if r["kind"] == "primary" and r["bone"] == "wrist"}
+        reasons = {f.image_id: _unscorable_reason(f.data or {}) for f in session.scalars(
+            select(FeatureSet).where(FeatureSet.run_id == newest_primary))}
+        for subject_id, img in analysed.items():
+            key = (subjects[subject_id].pseudonym, SIDE.get(img.laterality, "right"))
+            if key not in scored:
+                unscorable[subject_id] = "not_scorable:" + reasons.get(img.id, "scoring_failed")
+        if unscorable:
+            gone = {subjects[sid].pseudonym for sid in unscorable}
+            wrists = wrists[~wrists["pseudonym"].isin(gone)].reset_index(drop=True)
+            scores = scores[~scores["pseudonym"].isin(gone)].reset_index(drop=True)
+
     # flow (patients)
     flow: Counter[tuple[str, str, str]] = Counter()
     findings: dict[int, list[str]] = defaultdict(list)
@@ -140,6 +169,8 @@ def analysis_tables(session: Session) -> dict[str, pd.DataFrame]:
         if not case.eligible:
             reason = (case.eligibility_reasons or ["unknown"])[0]
             flow[(sub.site_code, "ineligible", reason)] += 1
+        elif sid in unscorable:
+            flow[(sub.site_code, "qc_failed", unscorable[sid])] += 1
         elif sid in analysed:
             flow[(sub.site_code, "analysed", "")] += 1
         else:
