@@ -1,10 +1,13 @@
 """Build the shipped demonstration model from the synthetic phantom, reproducibly from a seed.
 
-    python -m wristbme.model.train_demo [--patients-per-site 40] [--sites 4] [--seed 20260101] [--out PATH]
+    python -m wristbme.model.train_demo [--patients-per-site 40] [--sites 4] [--seed 20260101] [--workers 2]
+                                        [--anatomy locate|truth] [--robustness-images 24] [--out PATH]
 
 Every image is rendered by ``wristbme.synth.phantom`` (one wrist per patient, random side, site physics
-from ``wristbme.synth.sites``), its features are extracted on the ground-truth anatomy (``anatomy="truth"``)
-or on the localiser's anatomy (``anatomy="locate"``), and ``train`` fits and validates an elastic-net model.
+from ``wristbme.synth.sites``), its features are extracted on the localiser's anatomy (default, the anatomy
+the model will score) or on the ground truth (``--anatomy truth``); 24 further phantoms, each re-acquired
+(``wristbme.synth.reacquire``), feed the feature robustness screen; ``train`` fits and validates an
+elastic-net model.
 The result is a *synthetic demonstration model — not for clinical use*: the BME appearance in the phantom
 is a modelling hypothesis, so its metrics say nothing about real radiographs.
 """
