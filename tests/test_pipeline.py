@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared DICOM test factory (tests/imaging)
 
 from wristbme import pipeline
 from wristbme.bones import Bone
@@ -32,36 +35,14 @@ def demo():
 
 def write_dicom(path, pixels: np.ndarray, spacing_mm: float, transfer_syntax=None):
     """A minimal DX image (MONOCHROME2, uint16) with PixelSpacing, optionally losslessly compressed."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, generate_uid
+    from imaging.dicom_factory import make_dataset, save
 
     arr = np.rint(pixels).astype(np.uint16)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["wristbme-test", str(path)])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    ds.PatientName = "SYNTHETIC^TEST"
-    ds.ImageLaterality = "R"
-    ds.ViewPosition = "PA"
-    ds.BodyPartExamined = "HAND"
-    ds.PixelSpacing = [spacing_mm, spacing_mm]
-    ds.Rows, ds.Columns = arr.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0
-    ds.PixelData = arr.tobytes()
+    ds = make_dataset(arr, bits_stored=16, PatientName="SYNTHETIC^TEST", ImageLaterality="R", ViewPosition="PA",
+                      BodyPartExamined="HAND", PixelSpacing=[spacing_mm, spacing_mm])
     if transfer_syntax is not None:
         ds.compress(transfer_syntax, arr)
-    ds.save_as(path, enforce_file_format=True)
-    return path
+    return save(ds, path)
 
 
 def test_same_image_twice_gives_bit_identical_scores():

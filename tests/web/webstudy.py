@@ -7,6 +7,7 @@ image for one subject), a hand-made anatomy, a score run, an intake, QC findings
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,34 +22,14 @@ BASE = "http://127.0.0.1"
 
 
 def write_dicom(path: Path, pixels: np.ndarray, spacing_mm: float, laterality: str = "R") -> bytes:
-    """A minimal de-identified DX image (explicit VR little endian, MONOCHROME2, 16-bit)."""
-    import pydicom
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    """A minimal de-identified DX image (explicit VR little endian, MONOCHROME2, 12 of 16 bits)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared DICOM test factory (tests/imaging)
+    from imaging.dicom_factory import make_dataset, save
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[str(path)])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    ds.PatientIdentityRemoved = "YES"
-    ds.BodyPartExamined = "HAND"
-    ds.ViewPosition = "PA"
-    ds.ImageLaterality = laterality
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
-    ds.PixelSpacing = [spacing_mm, spacing_mm]
-    ds.PixelData = pixels.astype(np.uint16).tobytes()
-    pydicom.dcmwrite(path, ds, enforce_file_format=True)
-    return path.read_bytes()
+    ds = make_dataset(pixels.astype(np.uint16), bits_stored=12, PatientIdentityRemoved="YES",
+                      BodyPartExamined="HAND", ViewPosition="PA", ImageLaterality=laterality,
+                      PixelSpacing=[spacing_mm, spacing_mm])
+    return save(ds, path).read_bytes()
 
 
 def phantom_pixels(shape: tuple[int, int], seed: int) -> np.ndarray:
