@@ -24,6 +24,7 @@ from scipy.interpolate import RBFInterpolator
 
 from wristbme.anatomy import _geometry as geo
 from wristbme.anatomy._enhance import enhance
+from wristbme.anatomy._match import SkimageBank, ncc_bank, ncc_valid_stack
 from wristbme.anatomy.atlas import PATCH_RES_MM, Atlas, default_atlases, similarity_fit
 from wristbme.anatomy.types import LANDMARKS, QC_FLAGS, Region, WristAnatomy
 from wristbme.bones import CARPALS, RAMRIS_BONES, Bone
@@ -68,6 +69,9 @@ class _Image:
         self.spacing = spacing_mm
         self.levels: dict[float, tuple[np.ndarray, tuple[float, float], np.ndarray]] = {}
         self._pixels = pixels
+        self._enhanced: dict[tuple[float, bool, float], tuple[np.ndarray, tuple]] = {}
+        self.coarse_bank = SkimageBank()
+        """Spectra and sums of the coarse templates (shared by every rotation of the coarse search)."""
 
     def level(self, target_mm: float) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
         """(pixels, spacing, level_mm → original_mm matrix) block-averaged to ≤ ``target_mm``/2."""
@@ -95,17 +99,14 @@ class _Image:
         img = geo.resample(px, sp, m @ to_orig, origin, shape, res_mm)
         return img, m, origin
 
-
-def _ncc(image: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """NCC map of ``template`` over ``image`` zero-padded by half the template; returns (map, pad_r, pad_c)."""
-    from skimage.feature import match_template
-
-    pr, pc = template.shape[0] // 2, template.shape[1] // 2
-    padded = np.pad(image, ((pr, pr), (pc, pc)))
-    if padded.shape[0] < template.shape[0] or padded.shape[1] < template.shape[1]:
-        padded = np.pad(padded, ((0, max(0, template.shape[0] - padded.shape[0])),
-                                 (0, max(0, template.shape[1] - padded.shape[1]))))
-    return match_template(padded, template), pr, pc
+    def enhanced_canonical(self, res_mm: float, mirror: bool, angle_deg: float) -> tuple[np.ndarray, tuple]:
+        """``enhance`` of the whole canonical image at ``res_mm`` (cached: every atlas searches the same
+        rotations); returns (enhanced image, origin_mm of pixel (0, 0))."""
+        key = (res_mm, mirror, angle_deg)
+        if key not in self._enhanced:
+            img, _, origin = self.canonical(res_mm, mirror, angle_deg)
+            self._enhanced[key] = (enhance(img, res_mm), origin)
+        return self._enhanced[key]
 
 
 def _zoom(template: np.ndarray, k: float) -> np.ndarray:
@@ -130,10 +131,9 @@ def _coarse_candidates(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scal
     found: list[Pose] = []
     for mirror in mirrors:
         for angle in COARSE_ANGLES_DEG:
-            img, _, origin = im.canonical(coarse_res, mirror, angle)
-            enh = enhance(img, coarse_res)
-            for k, tk in zoomed.items():
-                ncc, pr, pc = _ncc(enh, tk)
+            enh, origin = im.enhanced_canonical(coarse_res, mirror, float(angle))
+            maps = im.coarse_bank.match(enh, list(zoomed.values()))
+            for k, (ncc, pr, pc) in zip(zoomed, maps, strict=True):
                 # a few local maxima per map
                 peaks = _peaks(ncc, 3, int(8.0 / coarse_res))
                 for ij in peaks:
@@ -184,10 +184,8 @@ def _refine_pose(im: _Image, atlas: Atlas, best: Pose) -> Pose:
         box = (c_canon[0] - half[0], c_canon[1] - half[1], c_canon[0] + half[0], c_canon[1] + half[1])
         img, _, origin = im.canonical(fine_res, best.mirror, angle, box)
         enh = enhance(img, fine_res)
-        for dk in (0.95, 1.0, 1.05):
-            k = base_scale * dk
-            tk = _zoom(tmpl, k)
-            ncc, pr, pc = _ncc(enh, tk)
+        ks = [base_scale * dk for dk in (0.95, 1.0, 1.05)]
+        for k, (ncc, pr, pc) in zip(ks, ncc_bank(enh, [_zoom(tmpl, k) for k in ks]), strict=True):
             a, b = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
             ij = (int(a), int(b))
             if refined is None or ncc[ij] > refined.score:
@@ -239,29 +237,31 @@ def _refine_landmarks(im: _Image, atlas: Atlas, pose: Pose, fixed: dict[int, np.
     for i, p in fixed.items():
         pts[i] = p
         fixed_mask[i] = True
-    patches = [_zoom(p, k) for p in atlas.patches]
+    patches = np.stack([_zoom(p, k) for p in atlas.patches])
+    ph, pw = patches.shape[1:]
     for radius_mm, sigma_mm in ((6.0, 4.0), (3.0, 2.5)):
         cand = pts.copy()
+        r = int(np.ceil(radius_mm * k / res))
+        yy, xx = np.mgrid[0:2 * r + 1, 0:2 * r + 1]
+        d2 = ((yy - r) ** 2 + (xx - r) ** 2) * res * res
+        penalty = 0.5 * d2 / (sigma_mm * k) ** 2 * 0.15
+        todo, corners, windows = [], [], []
         for i, p in enumerate(pts):
             if fixed_mask[i]:
                 conf[i] = 1.0
                 continue
-            tk = patches[i]
-            ph, pw = tk.shape
             c = ((p[0] - origin[0]) / res, (p[1] - origin[1]) / res)
-            r = int(np.ceil(radius_mm * k / res))
-            r0, c0 = int(round(c[1])) - r - ph // 2, int(round(c[0])) - r - pw // 2
-            win = _crop(enh, r0, c0, 2 * r + ph, 2 * r + pw)
             if not valid[np.clip(int(round(c[1])), 0, valid.shape[0] - 1),
                          np.clip(int(round(c[0])), 0, valid.shape[1] - 1)]:
                 conf[i] = 0.0
                 continue
-            from skimage.feature import match_template
-
-            ncc = match_template(win, tk)
-            yy, xx = np.mgrid[0:ncc.shape[0], 0:ncc.shape[1]]
-            d2 = ((yy - r) ** 2 + (xx - r) ** 2) * res * res
-            score = ncc - 0.5 * d2 / (sigma_mm * k) ** 2 * 0.15
+            r0, c0 = int(round(c[1])) - r - ph // 2, int(round(c[0])) - r - pw // 2
+            todo.append(i)
+            corners.append((r0, c0))
+            windows.append(_crop(enh, r0, c0, 2 * r + ph, 2 * r + pw))
+        maps = ncc_valid_stack(np.stack(windows), patches[todo]) if todo else np.zeros((0, 1, 1), np.float32)
+        for i, (r0, c0), ncc in zip(todo, corners, maps, strict=True):
+            score = ncc - penalty
             a, b = np.unravel_index(int(np.argmax(score)), score.shape)
             da, db = _subpixel_offset(score, int(a), int(b))
             cand[i] = (origin[0] + (c0 + b + db + pw // 2) * res, origin[1] + (r0 + a + da + ph // 2) * res)

@@ -1,0 +1,221 @@
+"""Normalised cross-correlation (NCC) of templates over images, several at a time.
+
+Each function gives the values of ``skimage.feature.match_template(image, template)`` (``pad_input=False``,
+zero padding, 0 where the image window is flat) up to floating-point rounding, but shares work the locator
+would otherwise repeat: ``ncc_bank`` correlates many templates with one image (one image FFT, one pair of
+integral images), ``ncc_valid_stack`` correlates a stack of windows, each with its own template (one batched
+FFT). Window sums use float64 integral images; correlations use float32 FFTs, as ``match_template`` does
+for float32 input. Maps are float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import fft as sfft
+
+FLAT_EPS = float(np.finfo(np.float32).eps)
+"""Windows whose (variance × template sum of squares) is at most this get NCC 0 (as in ``match_template``)."""
+
+
+def _column_sums(img: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
+    """Cumulative sums down the columns (float64) of ``img`` zero-padded by ``pad`` (rows, cols) on each side,
+    with a leading row of zeros: ``cs[r, c]`` = sum of padded[:r, c]."""
+    h, w = img.shape[-2:]
+    z = np.zeros(img.shape[:-2] + (h + 2 * pad[0] + 1, w + 2 * pad[1]))
+    z[..., pad[0] + 1:pad[0] + 1 + h, pad[1]:pad[1] + w] = img
+    return np.cumsum(z, axis=-2, out=z)
+
+
+def _box(cs: np.ndarray, r0: int, c0: int, nr: int, nc: int, m: int, n: int) -> np.ndarray:
+    """Sums over the (m, n) windows whose top-left corners are rows r0..r0+nr-1, cols c0..c0+nc-1 of the
+    padded image whose column sums are ``cs``. Differences are taken along the columns first, then along the
+    rows (as ``match_template`` does), so a window of zeros sums to exactly 0 and is seen as flat."""
+    d = cs[..., r0 + m:r0 + m + nr, c0:c0 + nc + n - 1] - cs[..., r0:r0 + nr, c0:c0 + nc + n - 1]
+    rc = np.zeros(d.shape[:-1] + (nc + n,))
+    np.cumsum(d, axis=-1, out=rc[..., 1:])
+    return rc[..., n:n + nc] - rc[..., :nc]
+
+
+def _normalise(xcorr: np.ndarray, wsum: np.ndarray, wsum2: np.ndarray, template: np.ndarray) -> np.ndarray:
+    t = template.astype(np.float64)
+    axes = (-2, -1)
+    tmean = t.mean(axis=axes, keepdims=True)
+    tssd = ((t - tmean) ** 2).sum(axis=axes, keepdims=True)
+    vol = t.shape[-2] * t.shape[-1]
+    num = xcorr - wsum * tmean
+    den = np.sqrt(np.maximum((wsum2 - wsum * wsum / vol) * tssd, 0.0))
+    ok = den > FLAT_EPS
+    out = np.zeros(num.shape, dtype=np.float32)
+    np.divide(num, den, out=out, where=ok, casting="unsafe")
+    return out
+
+
+class TemplateFFTs:
+    """Cache of template spectra by FFT size (templates are reused across images of one ``locate``)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, template: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        key = (id(template), shape[0], shape[1])
+        if key not in self._cache:  # the template is kept with its spectrum, so its id is not reused
+            flipped = np.ascontiguousarray(template[::-1, ::-1], dtype=np.float32)
+            self._cache[key] = (template, sfft.rfft2(flipped, s=shape))
+        return self._cache[key][1]
+
+
+def ncc_bank(image: np.ndarray, templates: list[np.ndarray], ffts: TemplateFFTs | None = None
+             ) -> list[tuple[np.ndarray, int, int]]:
+    """NCC maps of each template over ``image`` zero-padded by half the template on each side.
+
+    Parameters
+    ----------
+    image : (H, W) float array
+    templates : list of (m, n) float arrays
+    ffts : TemplateFFTs, optional
+        Spectra cache; pass the same one for repeated calls with the same template objects (keyed by
+        identity: the templates must not be changed in place while it is used).
+
+    Returns
+    -------
+    list of (map, pad_rows, pad_cols)
+        As ``match_template(np.pad(image, ((m // 2,) * 2, (n // 2,) * 2)), template)``; a padded image smaller
+        than the template is padded further at the end, so the map has at least one row and column.
+    """
+    if not templates:
+        return []
+    ffts = ffts or TemplateFFTs()
+    h, w = image.shape
+    mmax = max(t.shape[0] for t in templates)
+    nmax = max(t.shape[1] for t in templates)
+    shape = (sfft.next_fast_len(h + mmax - 1, real=True), sfft.next_fast_len(w + nmax - 1, real=True))
+    img32 = np.ascontiguousarray(image, dtype=np.float32)
+    spec = sfft.rfft2(img32, s=shape)
+    img64 = image.astype(np.float64)
+    cs, cs2 = _column_sums(img64, (mmax, nmax)), _column_sums(img64 * img64, (mmax, nmax))
+    prods = np.stack([spec * ffts.get(t, shape) for t in templates])
+    conv = sfft.irfft2(prods, s=shape)
+    out = []
+    for k, t in enumerate(templates):
+        m, n = t.shape
+        pr, pc = m // 2, n // 2
+        nr, nc = max(h + 2 * pr, m) - m + 1, max(w + 2 * pc, n) - n + 1
+        # map row i is the window starting at image row i - pr: padded row i - pr + mmax, conv row i - pr + m - 1
+        xcorr = conv[k, m - 1 - pr:m - 1 - pr + nr, n - 1 - pc:n - 1 - pc + nc].astype(np.float64)
+        r0, c0 = mmax - pr, nmax - pc
+        wsum = _box(cs, r0, c0, nr, nc, m, n)
+        wsum2 = _box(cs2, r0, c0, nr, nc, m, n)
+        out.append((_normalise(xcorr, wsum, wsum2, t), pr, pc))
+    return out
+
+
+def ncc_valid_stack(windows: np.ndarray, templates: np.ndarray) -> np.ndarray:
+    """NCC of ``templates[i]`` over ``windows[i]`` at every position where it fits inside.
+
+    Parameters
+    ----------
+    windows : (N, H, W) float array
+    templates : (N, m, n) float array, m ≤ H and n ≤ W
+
+    Returns
+    -------
+    (N, H - m + 1, W - n + 1) float32
+        ``out[i] == match_template(windows[i], templates[i])`` up to rounding.
+    """
+    n_win, h, w = windows.shape
+    m, n = templates.shape[1:]
+    shape = (sfft.next_fast_len(h, real=True), sfft.next_fast_len(w, real=True))
+    # a circular correlation of size ≥ (H, W) does not wrap at the fully overlapping positions
+    spec = sfft.rfft2(windows.astype(np.float32), s=shape)
+    tspec = sfft.rfft2(np.ascontiguousarray(templates[:, ::-1, ::-1], dtype=np.float32), s=shape)
+    conv = sfft.irfft2(spec * tspec, s=shape)
+    nr, nc = h - m + 1, w - n + 1
+    xcorr = conv[:, m - 1:m - 1 + nr, n - 1:n - 1 + nc].astype(np.float64)
+    win64 = windows.astype(np.float64)
+    wsum = _box(_column_sums(win64, (0, 0)), 0, 0, nr, nc, m, n)
+    wsum2 = _box(_column_sums(win64 * win64, (0, 0)), 0, 0, nr, nc, m, n)
+    return _normalise(xcorr, wsum, wsum2, templates)
+
+
+class SkimageBank:
+    """``match_template`` of several templates over one image, bit for bit as ``skimage.feature.match_template``
+    computes it (float32 window sums and FFTs) on the image zero-padded by half of each template.
+
+    ``match_template``'s float32 window sums are inexact over near-flat windows (a window of tiny values can
+    score far above 1), so faster, more exact arithmetic changes which coarse pose wins on a few images;
+    this replica keeps the shipped localiser's answers while sharing what can be shared exactly: the column
+    sums of the image (leading zero rows add exact zeros) and the spectra of the templates.
+    """
+
+    def __init__(self) -> None:
+        self._spectra: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._stats: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray]] = {}
+
+    def _template(self, template: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """(mean, sum of squared deviations, size) of ``template``, float32 scalars as skimage has them."""
+        key = id(template)
+        if key not in self._stats:  # kept with the template, so its id is not reused
+            tmean = template.mean()
+            self._stats[key] = (template, tmean, int(np.prod(template.shape)), np.sum((template - tmean) ** 2))
+        _, tmean, vol, ssd = self._stats[key]
+        return tmean, ssd, vol
+
+    def _spectrum(self, template: np.ndarray, fshape: tuple[int, int]) -> np.ndarray:
+        key = (id(template), fshape[0], fshape[1])
+        if key not in self._spectra:
+            self._spectra[key] = (template, sfft.rfftn(template[::-1, ::-1], fshape, axes=[0, 1]))
+        return self._spectra[key][1]
+
+    def match(self, image: np.ndarray, templates: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:
+        """As ``[(match_template(np.pad(image, ((m // 2,) * 2, (n // 2,) * 2)), t), m // 2, n // 2) ...]``
+        for float32 ``image`` and ``templates`` (padded further at the end when smaller than a template)."""
+        image = np.asarray(image, dtype=np.float32)
+        h, w = image.shape
+        col = np.cumsum(image, axis=0)
+        col2 = np.cumsum(image ** 2, axis=0)
+        out = []
+        for t in templates:
+            m, n = t.shape
+            pr, pc = m // 2, n // 2
+            extra = (max(0, m - (h + 2 * pr)), max(0, n - (w + 2 * pc)))
+            # match_template pads the padded image by the template shape again
+            top, left = pr + m, pc + n
+            rows, cols = h + 2 * pr + extra[0] + 2 * m, w + 2 * pc + extra[1] + 2 * n
+            wsum = _window_sums_f32(col, top, left, rows, cols, m, n)
+            wsum2 = _window_sums_f32(col2, top, left, rows, cols, m, n)
+            padded = np.zeros((rows, cols), dtype=np.float32)
+            padded[top:top + h, left:left + w] = image
+            tmean, ssd, vol = self._template(t)
+            full = (rows + m - 1, cols + n - 1)
+            fshape = (sfft.next_fast_len(full[0], True), sfft.next_fast_len(full[1], True))
+            sp1 = sfft.rfftn(padded, fshape, axes=[0, 1])
+            conv = sfft.irfftn(sp1 * self._spectrum(t, fshape), fshape, axes=[0, 1])[:full[0], :full[1]]
+            v0, v1 = rows - m + 1, cols - n + 1
+            s0, s1 = (full[0] - v0) // 2, (full[1] - v1) // 2
+            xcorr = conv[s0:s0 + v0, s1:s1 + v1][1:-1, 1:-1]
+            numerator = xcorr - wsum * tmean
+            denominator = wsum2
+            np.multiply(wsum, wsum, out=wsum)
+            np.divide(wsum, vol, out=wsum)
+            denominator -= wsum
+            denominator *= ssd
+            np.maximum(denominator, 0, out=denominator)
+            np.sqrt(denominator, out=denominator)
+            response = np.zeros_like(xcorr, dtype=np.float32)
+            mask = denominator > np.finfo(np.float32).eps
+            response[mask] = numerator[mask] / denominator[mask]
+            nr, nc = rows - 2 * m - m + 1, cols - 2 * n - n + 1
+            out.append((response[m - 1:m - 1 + nr, n - 1:n - 1 + nc], pr, pc))
+        return out
+
+
+def _window_sums_f32(col: np.ndarray, top: int, left: int, rows: int, cols: int, m: int, n: int) -> np.ndarray:
+    """skimage's ``_window_sum_2d`` of an image placed at (top, left) in a zero (rows, cols) frame, from the
+    image's float32 column sums ``col`` (the same float32 operations, so the same bits)."""
+    h, w = col.shape
+    cs = np.zeros((rows, cols), dtype=np.float32)
+    cs[top:top + h, left:left + w] = col
+    cs[top + h:, left:left + w] = col[-1]
+    ws = cs[m:-1] - cs[:-m - 1]
+    ws = np.cumsum(ws, axis=1)
+    return ws[:, n:-1] - ws[:, :-n - 1]
