@@ -168,31 +168,39 @@ class SkimageBank:
 
     def match(self, image: np.ndarray, templates: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:
         """As ``[(match_template(np.pad(image, ((m // 2,) * 2, (n // 2,) * 2)), t), m // 2, n // 2) ...]``
-        for float32 ``image`` and ``templates`` (padded further at the end when smaller than a template)."""
+        for float32 ``image`` and ``templates`` (padded further at the end when smaller than a template).
+
+        Only the returned part of ``match_template``'s intermediate arrays is computed; every value in it goes
+        through the same float32 operations in the same order (a running sum started inside a run of exact
+        zeros gives the same bits as one started before it)."""
         image = np.asarray(image, dtype=np.float32)
         h, w = image.shape
         col = np.cumsum(image, axis=0)
         col2 = np.cumsum(image ** 2, axis=0)
+        eps = np.finfo(np.float32).eps
         out = []
         for t in templates:
             m, n = t.shape
             pr, pc = m // 2, n // 2
-            extra = (max(0, m - (h + 2 * pr)), max(0, n - (w + 2 * pc)))
-            # match_template pads the padded image by the template shape again
+            # match_template pads (image zero-padded by half the template) by the template shape again
             top, left = pr + m, pc + n
-            rows, cols = h + 2 * pr + extra[0] + 2 * m, w + 2 * pc + extra[1] + 2 * n
-            wsum = _window_sums_f32(col, top, left, rows, cols, m, n)
-            wsum2 = _window_sums_f32(col2, top, left, rows, cols, m, n)
+            rows = h + 2 * pr + max(0, m - (h + 2 * pr)) + 2 * m
+            cols = w + 2 * pc + max(0, n - (w + 2 * pc)) + 2 * n
+            nr, nc = rows - 3 * m + 1, cols - 3 * n + 1
+            wsum = _window_sums_f32(col, top, left, m, n, nr, nc)
+            wsum2 = _window_sums_f32(col2, top, left, m, n, nr, nc)
             padded = np.zeros((rows, cols), dtype=np.float32)
             padded[top:top + h, left:left + w] = image
             tmean, ssd, vol = self._template(t)
             full = (rows + m - 1, cols + n - 1)
             fshape = (sfft.next_fast_len(full[0], True), sfft.next_fast_len(full[1], True))
-            sp1 = sfft.rfftn(padded, fshape, axes=[0, 1])
-            conv = sfft.irfftn(sp1 * self._spectrum(t, fshape), fshape, axes=[0, 1])[:full[0], :full[1]]
-            v0, v1 = rows - m + 1, cols - n + 1
-            s0, s1 = (full[0] - v0) // 2, (full[1] - v1) // 2
-            xcorr = conv[s0:s0 + v0, s1:s1 + v1][1:-1, 1:-1]
+            conv = sfft.irfftn(sfft.rfftn(padded, fshape, axes=[0, 1]) * self._spectrum(t, fshape), fshape,
+                               axes=[0, 1])
+            # fftconvolve's 'valid' part starts at (m - 1, n - 1); match_template drops one more row and
+            # column, then keeps its rows m - 1 ... and columns n - 1 ...
+            r0 = (full[0] - (rows - m + 1)) // 2 + m
+            c0 = (full[1] - (cols - n + 1)) // 2 + n
+            xcorr = conv[r0:r0 + nr, c0:c0 + nc]
             numerator = xcorr - wsum * tmean
             denominator = wsum2
             np.multiply(wsum, wsum, out=wsum)
@@ -201,21 +209,28 @@ class SkimageBank:
             denominator *= ssd
             np.maximum(denominator, 0, out=denominator)
             np.sqrt(denominator, out=denominator)
-            response = np.zeros_like(xcorr, dtype=np.float32)
-            mask = denominator > np.finfo(np.float32).eps
-            response[mask] = numerator[mask] / denominator[mask]
-            nr, nc = rows - 2 * m - m + 1, cols - 2 * n - n + 1
-            out.append((response[m - 1:m - 1 + nr, n - 1:n - 1 + nc], pr, pc))
+            response = np.zeros(xcorr.shape, dtype=np.float32)
+            np.divide(numerator, denominator, out=response, where=denominator > eps)
+            out.append((response, pr, pc))
         return out
 
 
-def _window_sums_f32(col: np.ndarray, top: int, left: int, rows: int, cols: int, m: int, n: int) -> np.ndarray:
-    """skimage's ``_window_sum_2d`` of an image placed at (top, left) in a zero (rows, cols) frame, from the
-    image's float32 column sums ``col`` (the same float32 operations, so the same bits)."""
+def _window_sums_f32(col: np.ndarray, top: int, left: int, m: int, n: int, nr: int, nc: int) -> np.ndarray:
+    """The part of skimage's ``_window_sum_2d(frame, (m, n))`` that ``match_template`` returns (rows m - 1 ...
+    m + nr - 2, columns n - 1 ... n + nc - 2), where ``frame`` is zeros with the image whose float32 column
+    sums are ``col`` at (top, left), with top ≥ m and left ≥ n. Same float32 operations, so the same bits."""
     h, w = col.shape
-    cs = np.zeros((rows, cols), dtype=np.float32)
-    cs[top:top + h, left:left + w] = col
-    cs[top + h:, left:left + w] = col[-1]
-    ws = cs[m:-1] - cs[:-m - 1]
-    ws = np.cumsum(ws, axis=1)
-    return ws[:, n:-1] - ws[:, :-n - 1]
+
+    def cumulative_rows(r_from: int) -> np.ndarray:
+        """Rows r_from ... r_from + nr - 1 of the frame's column sums, columns n - 1 ... 2n + nc - 2."""
+        out = np.zeros((nr, n + nc), dtype=np.float32)
+        rr = np.arange(r_from, r_from + nr) - top
+        inside = rr >= 0
+        src = col[np.minimum(rr[inside], h - 1)]  # below the image the sums stay at the last row
+        c_lo, c_hi = max(left - (n - 1), 0), min(left + w - (n - 1), n + nc)
+        out[inside, c_lo:c_hi] = src[:, c_lo + (n - 1) - left:c_hi + (n - 1) - left]
+        return out
+
+    d = cumulative_rows(2 * m - 1) - cumulative_rows(m - 1)
+    c = np.cumsum(d, axis=1)  # column n - 1 < left: the running sum starts in zeros
+    return c[:, n:n + nc] - c[:, :nc]
