@@ -82,7 +82,7 @@ def downsample(pixels: np.ndarray, spacing_mm: tuple[float, float], target_mm: f
         return pixels.astype(np.float32, copy=False), spacing_mm
     r = pixels.shape[0] // fr * fr
     c = pixels.shape[1] // fc * fc
-    block = pixels[:r, :c].astype(np.float32).reshape(r // fr, fr, c // fc, fc).mean(axis=(1, 3))
+    block = pixels[:r, :c].astype(np.float32, copy=False).reshape(r // fr, fr, c // fc, fc).mean(axis=(1, 3))
     return block, (spacing_mm[0] * fr, spacing_mm[1] * fc)
 
 

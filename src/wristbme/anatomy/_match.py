@@ -175,8 +175,7 @@ class SkimageBank:
         zeros gives the same bits as one started before it)."""
         image = np.asarray(image, dtype=np.float32)
         h, w = image.shape
-        col = np.cumsum(image, axis=0)
-        col2 = np.cumsum(image ** 2, axis=0)
+        col = np.cumsum(np.stack([image, image ** 2]), axis=1)  # sums and sums of squares
         eps = np.finfo(np.float32).eps
         out = []
         for t in templates:
@@ -187,8 +186,7 @@ class SkimageBank:
             rows = h + 2 * pr + max(0, m - (h + 2 * pr)) + 2 * m
             cols = w + 2 * pc + max(0, n - (w + 2 * pc)) + 2 * n
             nr, nc = rows - 3 * m + 1, cols - 3 * n + 1
-            wsum = _window_sums_f32(col, top, left, m, n, nr, nc)
-            wsum2 = _window_sums_f32(col2, top, left, m, n, nr, nc)
+            wsum, wsum2 = _window_sums_f32(col, top, left, m, n, nr, nc)
             padded = np.zeros((rows, cols), dtype=np.float32)
             padded[top:top + h, left:left + w] = image
             tmean, ssd, vol = self._template(t)
@@ -217,20 +215,24 @@ class SkimageBank:
 
 def _window_sums_f32(col: np.ndarray, top: int, left: int, m: int, n: int, nr: int, nc: int) -> np.ndarray:
     """The part of skimage's ``_window_sum_2d(frame, (m, n))`` that ``match_template`` returns (rows m - 1 ...
-    m + nr - 2, columns n - 1 ... n + nc - 2), where ``frame`` is zeros with the image whose float32 column
-    sums are ``col`` at (top, left), with top ≥ m and left ≥ n. Same float32 operations, so the same bits."""
-    h, w = col.shape
+    m + nr - 2, columns n - 1 ... n + nc - 2), where ``frame`` is zeros with an image at (top, left), top ≥ m
+    and left ≥ n; ``col`` (K, h, w) holds float32 column sums of K such images. Same float32 operations, so
+    the same bits."""
+    k, h, w = col.shape
+    c_lo, c_hi = max(left - (n - 1), 0), min(left + w - (n - 1), n + nc)
+    src = col[:, :, c_lo + (n - 1) - left:c_hi + (n - 1) - left]
 
-    def cumulative_rows(r_from: int) -> np.ndarray:
+    def frame_rows(r_from: int) -> np.ndarray:
         """Rows r_from ... r_from + nr - 1 of the frame's column sums, columns n - 1 ... 2n + nc - 2."""
-        out = np.zeros((nr, n + nc), dtype=np.float32)
-        rr = np.arange(r_from, r_from + nr) - top
-        inside = rr >= 0
-        src = col[np.minimum(rr[inside], h - 1)]  # below the image the sums stay at the last row
-        c_lo, c_hi = max(left - (n - 1), 0), min(left + w - (n - 1), n + nc)
-        out[inside, c_lo:c_hi] = src[:, c_lo + (n - 1) - left:c_hi + (n - 1) - left]
+        out = np.zeros((k, nr, n + nc), dtype=np.float32)
+        a, b = r_from - top, r_from - top + nr  # image rows; below the image the sums stay at the last row
+        lo, hi = max(a, 0), min(b, h)
+        if hi > lo:
+            out[:, lo - a:hi - a, c_lo:c_hi] = src[:, lo:hi]
+        if b > h:
+            out[:, max(h, a) - a:, c_lo:c_hi] = src[:, h - 1:h]
         return out
 
-    d = cumulative_rows(2 * m - 1) - cumulative_rows(m - 1)
-    c = np.cumsum(d, axis=1)  # column n - 1 < left: the running sum starts in zeros
-    return c[:, n:n + nc] - c[:, :nc]
+    d = frame_rows(2 * m - 1) - frame_rows(m - 1)
+    c = np.cumsum(d, axis=2)  # column n - 1 < left: the running sum starts in zeros
+    return c[:, :, n:n + nc] - c[:, :, :nc]
