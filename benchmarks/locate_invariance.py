@@ -4,7 +4,7 @@
 and compares: landmarks, region polygons, the reference region and the axes (max difference, mm), region and
 image confidences, image and region QC flags (must be identical), and the QC cues (reported). The set:
 
-- 32 phantoms (``evaluate.synthetic_cases``: sites S01-S08, right and left, full-hand and wrist fields,
+- 32 phantoms (``--synthetic``; ``evaluate.synthetic_cases``: sites S01-S08, right and left, full-hand and wrist fields,
   rotation ±45°, spacing 0.10-0.20 mm, 1 in 7 with laterality hidden);
 - the 2000 x 2650 full-hand phantom of ``bench_anatomy.py`` (0.1 mm);
 - an uncalibrated phantom, a phantom with operator corrections, and a ring, a plate, a plaster and a
@@ -36,7 +36,7 @@ REAL_SPACING_MM = {"ramw600": 0.16, "shsnet": 0.2, "dha": 0.12, "radinformatics"
 """Assumed spacings, as in ``anatomy_eval.py``."""
 
 
-def _phantom_inputs(cache: Path) -> list[tuple[str, object, dict | None]]:
+def _phantom_inputs(cache: Path, n_synthetic: int = 32, seed: int = 2026) -> list[tuple[str, object, dict | None]]:
     """(name, radiograph, corrections) of the synthetic cases, rendered once and cached as .npz."""
     from wristbme.anatomy import evaluate
     from wristbme.imaging.radiograph import Radiograph, SpacingSource
@@ -58,9 +58,11 @@ def _phantom_inputs(cache: Path) -> list[tuple[str, object, dict | None]]:
         return rg
 
     out: list[tuple[str, object, dict | None]] = []
-    for case in evaluate.synthetic_cases(32, 2026):
+    for case in evaluate.synthetic_cases(n_synthetic, seed):
         name = f"synth{case.index:02d}_{case.site}_{case.laterality}_{case.field}_{case.rotation_deg:+.0f}"
-        out.append((name, cached(name, lambda c=case: evaluate.render_case(c, 2026)[1]), None))
+        if seed != 2026:
+            name += f"_seed{seed}"
+        out.append((name, cached(name, lambda c=case: evaluate.render_case(c, seed)[1]), None))
 
     def bench_image():
         rng = np.random.default_rng(3)
@@ -188,9 +190,11 @@ def main() -> None:
                     help="folder for the rendered phantoms (default %(default)s)")
     ap.add_argument("--tol-mm", type=float, default=0.01)
     ap.add_argument("--only", default="", help="substring: run only the cases whose name contains it")
+    ap.add_argument("--synthetic", type=int, default=32, help="number of synthetic cases (default %(default)s)")
+    ap.add_argument("--seed", type=int, default=2026, help="seed of the synthetic cases (default %(default)s)")
     args = ap.parse_args()
 
-    inputs = [x for x in _phantom_inputs(args.cache) + _real_inputs() if args.only in x[0]]
+    inputs = [x for x in _phantom_inputs(args.cache, args.synthetic, args.seed) + _real_inputs() if args.only in x[0]]
     print(f"{len(inputs)} cases", file=sys.stderr)
     results, seconds = run(inputs)
     total = sum(seconds.values())
