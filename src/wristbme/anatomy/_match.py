@@ -187,18 +187,14 @@ class SkimageBank:
             cols = w + 2 * pc + max(0, n - (w + 2 * pc)) + 2 * n
             nr, nc = rows - 3 * m + 1, cols - 3 * n + 1
             wsum, wsum2 = _window_sums_f32(col, top, left, m, n, nr, nc)
-            padded = np.zeros((rows, cols), dtype=np.float32)
-            padded[top:top + h, left:left + w] = image
             tmean, ssd, vol = self._template(t)
             full = (rows + m - 1, cols + n - 1)
             fshape = (sfft.next_fast_len(full[0], True), sfft.next_fast_len(full[1], True))
-            conv = sfft.irfftn(sfft.rfftn(padded, fshape, axes=[0, 1]) * self._spectrum(t, fshape), fshape,
-                               axes=[0, 1])
             # fftconvolve's 'valid' part starts at (m - 1, n - 1); match_template drops one more row and
             # column, then keeps its rows m - 1 ... and columns n - 1 ...
             r0 = (full[0] - (rows - m + 1)) // 2 + m
             c0 = (full[1] - (cols - n + 1)) // 2 + n
-            xcorr = conv[r0:r0 + nr, c0:c0 + nc]
+            xcorr = _correlate_rows(image, top, left, fshape, self._spectrum(t, fshape), r0, nr)[:, c0:c0 + nc]
             numerator = xcorr - wsum * tmean
             denominator = wsum2
             np.multiply(wsum, wsum, out=wsum)
@@ -211,6 +207,25 @@ class SkimageBank:
             np.divide(numerator, denominator, out=response, where=denominator > eps)
             out.append((response, pr, pc))
         return out
+
+
+def _correlate_rows(image: np.ndarray, top: int, left: int, fshape: tuple[int, int], spectrum: np.ndarray,
+                    r0: int, nr: int) -> np.ndarray:
+    """Rows r0 ... r0 + nr - 1 of ``irfftn(rfftn(frame, fshape) * spectrum, fshape)``, where ``frame`` is
+    zeros with ``image`` at (top, left), with the bits ``scipy.fft`` gives (pocketfft transforms the last axis,
+    then the first, and scales once at the end): the forward row transforms skip the rows of zeros, the
+    inverse row transforms are done only for the rows asked for."""
+    h, w = image.shape
+    rowspec = np.zeros((fshape[0], fshape[1] // 2 + 1), dtype=np.complex64)
+    row_in = np.zeros((h, left + w), dtype=np.float32)
+    row_in[:, left:] = image
+    rowspec[top:top + h] = sfft.rfft(row_in, fshape[1], axis=1)
+    spec = sfft.fft(rowspec, fshape[0], axis=0, overwrite_x=True)
+    spec *= spectrum
+    cols = sfft.ifft(spec, fshape[0], axis=0, norm="forward", overwrite_x=True)
+    out = sfft.irfft(cols[r0:r0 + nr], fshape[1], axis=1, norm="forward")
+    out *= np.float32(1.0 / (fshape[0] * fshape[1]))
+    return out
 
 
 def _window_sums_f32(col: np.ndarray, top: int, left: int, m: int, n: int, nr: int, nc: int) -> np.ndarray:
