@@ -128,7 +128,8 @@ def _coarse_candidates(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scal
     tmpl, origin_t = atlas.templates[coarse_res]
     zoomed = {k: _zoom(tmpl, k) for k in scales}
     centre_atlas = origin_t + np.array(tmpl.shape[::-1]) * coarse_res / 2.0
-    found: list[Pose] = []
+    # (score, mirror, angle, peak): poses are built only for the peaks the selection below looks at
+    found: list[tuple[float, bool, float, tuple]] = []
     for mirror in mirrors:
         for angle in COARSE_ANGLES_DEG:
             enh, origin = im.enhanced_canonical(coarse_res, mirror, float(angle))
@@ -137,16 +138,17 @@ def _coarse_candidates(im: _Image, atlas: Atlas, mirrors: tuple[bool, ...], scal
                 # a few local maxima per map
                 peaks = _peaks(ncc, 3, int(8.0 / coarse_res))
                 for ij in peaks:
-                    found.append(Pose(mirror, float(angle),
-                                      _pose_from_peak(ij, (pr, pc), origin, coarse_res, k, origin_t),
-                                      float(ncc[ij])))
-    found.sort(key=lambda p: -p.score)
+                    found.append((float(ncc[ij]), mirror, float(angle), (ij, (pr, pc), origin, k)))
+    found.sort(key=lambda f: -f[0])  # stable: equal scores keep the search order
     kept: list[Pose] = []
-    for p in found:
+    centres: list[np.ndarray] = []
+    for score, p_mirror, p_angle, (ij, pads, p_origin, p_k) in found:
+        p = Pose(p_mirror, p_angle, _pose_from_peak(ij, pads, p_origin, coarse_res, p_k, origin_t), score)
         c = _orig_centre(im, p, centre_atlas)
-        if all(np.hypot(*(c - _orig_centre(im, q, centre_atlas))) >= 10.0 or p.mirror != q.mirror
-               or abs(p.angle_deg - q.angle_deg) >= 12 for q in kept):
+        if all(np.hypot(*(c - cq)) >= 10.0 or p.mirror != q.mirror or abs(p.angle_deg - q.angle_deg) >= 12
+               for q, cq in zip(kept, centres, strict=True)):
             kept.append(p)
+            centres.append(c)
         if len(kept) >= n_keep:
             break
     return kept
