@@ -83,3 +83,29 @@ def test_valid_stack_matches_skimage_per_window():
     assert got.shape == want.shape == (6, 25, 25)
     assert np.abs(got - want).max() < 1e-5
     assert np.all(got[1] == 0.0)
+
+
+@pytest.mark.parametrize("low, high", [(0, 4096), (0, 65536), (-3000, 3000)])
+def test_integer_downsample_has_the_bits_of_mean(low, high):
+    from wristbme.anatomy import _geometry as geo
+
+    rng = np.random.default_rng(high)
+    px = rng.integers(low, high, (203, 317)).astype(np.float32)
+    bound = geo.integer_bound(px)
+    assert bound == max(-px.min(), px.max())
+    for factor in (2, 3, 5, 10, 20):
+        want, sp = geo.downsample(px, (0.1, 0.1), factor * 0.1 + 1e-9)
+        got, sp2 = geo.downsample(px, (0.1, 0.1), factor * 0.1 + 1e-9, integer_max=bound)
+        assert sp == sp2
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+def test_integer_bound_refuses_fractions_and_nan():
+    from wristbme.anatomy import _geometry as geo
+
+    px = np.arange(40000, dtype=np.float32).reshape(200, 200)
+    assert geo.integer_bound(px) == 39999.0
+    px[150, 151] = 0.5  # off the subsample grid
+    assert geo.integer_bound(px) is None
+    px[150, 151] = np.nan
+    assert geo.integer_bound(px) is None

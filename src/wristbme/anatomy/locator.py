@@ -70,13 +70,16 @@ class _Image:
         self.levels: dict[float, tuple[np.ndarray, tuple[float, float], np.ndarray]] = {}
         self._pixels = pixels
         self._enhanced: dict[tuple[float, bool, float], tuple[np.ndarray, tuple]] = {}
+        self._integer_max: float | None | bool = False  # False: not looked at yet
         self.coarse_bank = SkimageBank()
         """Spectra and sums of the coarse templates (shared by every rotation of the coarse search)."""
 
     def level(self, target_mm: float) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
         """(pixels, spacing, level_mm → original_mm matrix) block-averaged to ≤ ``target_mm``/2."""
         if target_mm not in self.levels:
-            px, sp = geo.downsample(self._pixels, self.spacing, target_mm / 2.0)
+            if self._integer_max is False:
+                self._integer_max = geo.integer_bound(self._pixels)
+            px, sp = geo.downsample(self._pixels, self.spacing, target_mm / 2.0, integer_max=self._integer_max)
             fr = int(round(sp[0] / self.spacing[0]))
             fc = int(round(sp[1] / self.spacing[1]))
             to_orig = geo.translation((fc - 1) / 2.0 * self.spacing[1], (fr - 1) / 2.0 * self.spacing[0])
