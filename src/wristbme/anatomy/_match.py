@@ -1,11 +1,15 @@
-"""Normalised cross-correlation (NCC) of templates over images, several at a time.
+"""Normalised cross-correlation (NCC) of templates over images, several at a time, for the locator.
 
-Each function gives the values of ``skimage.feature.match_template(image, template)`` (``pad_input=False``,
-zero padding, 0 where the image window is flat) up to floating-point rounding, but shares work the locator
-would otherwise repeat: ``ncc_bank`` correlates many templates with one image (one image FFT, one pair of
-integral images), ``ncc_valid_stack`` correlates a stack of windows, each with its own template (one batched
-FFT). Window sums use float64 integral images; correlations use float32 FFTs, as ``match_template`` does
-for float32 input. Maps are float32.
+``skimage.feature.match_template(image, template)`` (``pad_input=False``, zero padding, 0 where the image
+window is flat) is what the locator was built and its demo model trained with. Here:
+
+- ``SkimageBank`` (coarse pose search) reproduces it bit for bit, sharing what can be shared exactly. Its
+  float32 window sums are inexact on near-flat windows (NCC far above 1 there), and on a few images that
+  decides the coarse pose, so the coarse search must keep those bits to keep its answers.
+- ``ncc_bank`` (pose refinement: many templates, one image) and ``ncc_valid_stack`` (landmarks: a stack of
+  windows, each with its own template) give its values up to rounding, with one image FFT or one batched
+  FFT; window sums are float64 column sums differenced along the columns first, so a window of zeros is
+  exactly flat (NCC 0) and NCC stays within [-1, 1]. Maps are float32.
 """
 
 from __future__ import annotations
@@ -50,31 +54,13 @@ def _normalise(xcorr: np.ndarray, wsum: np.ndarray, wsum2: np.ndarray, template:
     return out
 
 
-class TemplateFFTs:
-    """Cache of template spectra by FFT size (templates are reused across images of one ``locate``)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
-
-    def get(self, template: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        key = (id(template), shape[0], shape[1])
-        if key not in self._cache:  # the template is kept with its spectrum, so its id is not reused
-            flipped = np.ascontiguousarray(template[::-1, ::-1], dtype=np.float32)
-            self._cache[key] = (template, sfft.rfft2(flipped, s=shape))
-        return self._cache[key][1]
-
-
-def ncc_bank(image: np.ndarray, templates: list[np.ndarray], ffts: TemplateFFTs | None = None
-             ) -> list[tuple[np.ndarray, int, int]]:
+def ncc_bank(image: np.ndarray, templates: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:
     """NCC maps of each template over ``image`` zero-padded by half the template on each side.
 
     Parameters
     ----------
     image : (H, W) float array
     templates : list of (m, n) float arrays
-    ffts : TemplateFFTs, optional
-        Spectra cache; pass the same one for repeated calls with the same template objects (keyed by
-        identity: the templates must not be changed in place while it is used).
 
     Returns
     -------
@@ -84,7 +70,6 @@ def ncc_bank(image: np.ndarray, templates: list[np.ndarray], ffts: TemplateFFTs 
     """
     if not templates:
         return []
-    ffts = ffts or TemplateFFTs()
     h, w = image.shape
     mmax = max(t.shape[0] for t in templates)
     nmax = max(t.shape[1] for t in templates)
@@ -92,8 +77,9 @@ def ncc_bank(image: np.ndarray, templates: list[np.ndarray], ffts: TemplateFFTs 
     img32 = np.ascontiguousarray(image, dtype=np.float32)
     spec = sfft.rfft2(img32, s=shape)
     img64 = image.astype(np.float64)
-    cs, cs2 = _column_sums(img64, (mmax, nmax)), _column_sums(img64 * img64, (mmax, nmax))
-    prods = np.stack([spec * ffts.get(t, shape) for t in templates])
+    cs = _column_sums(np.stack([img64, img64 * img64]), (mmax, nmax))  # sums, sums of squares
+    prods = np.stack([spec * sfft.rfft2(np.ascontiguousarray(t[::-1, ::-1], dtype=np.float32), s=shape)
+                      for t in templates])
     conv = sfft.irfft2(prods, s=shape)
     out = []
     for k, t in enumerate(templates):
@@ -103,8 +89,7 @@ def ncc_bank(image: np.ndarray, templates: list[np.ndarray], ffts: TemplateFFTs 
         # map row i is the window starting at image row i - pr: padded row i - pr + mmax, conv row i - pr + m - 1
         xcorr = conv[k, m - 1 - pr:m - 1 - pr + nr, n - 1 - pc:n - 1 - pc + nc].astype(np.float64)
         r0, c0 = mmax - pr, nmax - pc
-        wsum = _box(cs, r0, c0, nr, nc, m, n)
-        wsum2 = _box(cs2, r0, c0, nr, nc, m, n)
+        wsum, wsum2 = _box(cs, r0, c0, nr, nc, m, n)
         out.append((_normalise(xcorr, wsum, wsum2, t), pr, pc))
     return out
 
@@ -132,8 +117,7 @@ def ncc_valid_stack(windows: np.ndarray, templates: np.ndarray) -> np.ndarray:
     nr, nc = h - m + 1, w - n + 1
     xcorr = conv[:, m - 1:m - 1 + nr, n - 1:n - 1 + nc].astype(np.float64)
     win64 = windows.astype(np.float64)
-    wsum = _box(_column_sums(win64, (0, 0)), 0, 0, nr, nc, m, n)
-    wsum2 = _box(_column_sums(win64 * win64, (0, 0)), 0, 0, nr, nc, m, n)
+    wsum, wsum2 = _box(_column_sums(np.stack([win64, win64 * win64]), (0, 0)), 0, 0, nr, nc, m, n)
     return _normalise(xcorr, wsum, wsum2, templates)
 
 
