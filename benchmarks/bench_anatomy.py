@@ -9,7 +9,7 @@ CPU time is one core's.
 
 Run: ``.venv/bin/python benchmarks/bench_anatomy.py [--repeat N] [--json]``.
 Measured 2026-11-27 on the shared 2-core machine (load 3-5): locate CPU 1.01-1.09 s before the speed-up,
-0.55-0.65 s after (``benchmarks/locate_invariance.py`` checks that the answers did not change).
+0.57-0.60 s after (``benchmarks/locate_invariance.py`` checks that the answers did not change).
 """
 
 from __future__ import annotations

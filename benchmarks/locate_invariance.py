@@ -9,7 +9,8 @@ image confidences, image and region QC flags (must be identical), and the QC cue
 - the 2000 x 2650 full-hand phantom of ``bench_anatomy.py`` (0.1 mm);
 - an uncalibrated phantom, a phantom with operator corrections, and a ring, a plate, a plaster and a
   fibreglass cast on two phantoms (``synth.foreign``);
-- every real radiograph in ``../shared/data/radiographs`` at its assumed spacing (skipped when absent).
+- every real radiograph in ``../shared/data/radiographs`` at its assumed spacing, and the real CR file
+  ``../shared/data/dicom/pydicom-data/RG3_J2KR.dcm`` (uncalibrated) (skipped when absent).
 
 Pass: max landmark/polygon difference ≤ ``--tol-mm`` (0.01 mm), confidences within 1e-4, flags identical.
 Phantom inputs are cached (``--cache``) so repeated checks do not re-render them.
@@ -32,6 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ROOT = ROOT.parent / "shared" / "data" / "radiographs"
+REAL_DICOM = ROOT.parent / "shared" / "data" / "dicom" / "pydicom-data" / "RG3_J2KR.dcm"
 REAL_SPACING_MM = {"ramw600": 0.16, "shsnet": 0.2, "dha": 0.12, "radinformatics": 0.15}
 """Assumed spacings, as in ``anatomy_eval.py``."""
 
@@ -106,6 +108,10 @@ def _real_inputs() -> list[tuple[str, object, dict | None]]:
         sp = REAL_SPACING_MM[dataset]
         out.append((f"real_{dataset}_{path.stem}", Radiograph(img, (sp, sp), SpacingSource.USER, laterality=lat),
                     None))
+    if REAL_DICOM.exists():  # a real CR extremity radiograph, uncalibrated, read by wristbme's reader
+        from wristbme.imaging import read_radiograph
+
+        out.append(("real_dicom_RG3_J2KR", read_radiograph(REAL_DICOM), None))
     return out
 
 
