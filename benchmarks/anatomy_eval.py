@@ -17,6 +17,12 @@ and cues of every real image::
 
     .venv/bin/python benchmarks/anatomy_eval.py --foreign 40 [--real ../shared/data/radiographs]
 
+Lead side markers lying on the hand's soft tissue (must NOT be flagged ``cast_or_metal``): the same N
+phantoms, each with an ``R``/``L`` marker (``synth.foreign.add_marker``: 5-15 mm, rotated, mirrored half
+the time) within 15 mm of a landmark; prints the false-positive rate by marker size and the cues::
+
+    .venv/bin/python benchmarks/anatomy_eval.py --markers 40
+
 Options ``--csv OUT`` keeps the per-item rows.
 """
 
@@ -82,22 +88,19 @@ def foreign(n: int, seed: int) -> pd.DataFrame:
     """Detection of foreign material on phantoms (synthetic), and false positives on the clean ones."""
     from wristbme.anatomy import _qc
     from wristbme.synth import foreign as fm
-    from wristbme.synth.phantom import HandSpec, render_phantom
 
     rows = []
     t0 = time.time()
     for i in range(n):
-        rng = np.random.default_rng([seed, i])
-        lat, site, field = "RL"[i % 2], f"S0{1 + i % 8}", ("wrist", "full")[(i // 2) % 2]
-        rot = float(rng.uniform(-30.0, 30.0))
-        spec = HandSpec.sample(rng, laterality=lat, field=field, spacing_mm=0.2, rotation_deg=rot)
-        ph = render_phantom(spec, seed=seed + i, site=site)
+        ph, site, field, rot = _foreign_phantom(i, seed)
+        lat = "RL"[i % 2]
         for kind in ("clean", *fm.KINDS):
             rg = ph.radiograph if kind == "clean" else fm.with_pixels(ph, fm.add_foreign(ph, kind, seed=i).pixels)
             cues: dict = {}
             an = locate(rg, diagnostics=cues)
             rows.append({"i": i, "kind": kind, "site": site, "field": field, "laterality": lat,
-                         "rotation_deg": round(rot, 1), "metal_mm2": cues["metal_mm2"], "cast_rim": cues["cast_rim"],
+                         "rotation_deg": round(rot, 1), "metal_mm2": cues["metal_mm2"],
+                         "marker_mm2": cues.get("marker_mm2", 0.0), "cast_rim": cues["cast_rim"],
                          "cast_or_metal": "cast_or_metal" in an.qc_flags,
                          "not_identifiable": "not_identifiable" in an.qc_flags,
                          "skeletally_immature": "skeletally_immature" in an.qc_flags})
@@ -113,6 +116,7 @@ def foreign(n: int, seed: int) -> pd.DataFrame:
         "or_not_identifiable": g.apply(lambda d: (d.cast_or_metal | d.not_identifiable).mean(),
                                        include_groups=False).round(3),
         "metal_mm2 min/med/max": g.metal_mm2.apply(lambda v: f"{v.min():.0f}/{v.median():.0f}/{v.max():.0f}"),
+        "taken_for_marker": g.marker_mm2.apply(lambda v: int((v > 0).sum())),
         "cast_rim min/med/max": g.cast_rim.apply(lambda v: f"{v.min():.3f}/{v.median():.3f}/{v.max():.3f}"),
     })
     print(tab.to_string())
@@ -121,6 +125,66 @@ def foreign(n: int, seed: int) -> pd.DataFrame:
     print("\ncast_or_metal rate by field:\n" + by.to_string())
     clean = df[df.kind == "clean"]
     print(f"\nclean phantoms flagged skeletally_immature: {int(clean.skeletally_immature.sum())}/{len(clean)}")
+    return df
+
+
+def _foreign_phantom(i: int, seed: int):
+    """Phantom ``i`` of the foreign-material series (same draw as ``foreign``)."""
+    from wristbme.synth.phantom import HandSpec, render_phantom
+
+    rng = np.random.default_rng([seed, i])
+    lat, site, field = "RL"[i % 2], f"S0{1 + i % 8}", ("wrist", "full")[(i // 2) % 2]
+    rot = float(rng.uniform(-30.0, 30.0))
+    spec = HandSpec.sample(rng, laterality=lat, field=field, spacing_mm=0.2, rotation_deg=rot)
+    return render_phantom(spec, seed=seed + i, site=site), site, field, rot
+
+
+def markers(n: int, seed: int) -> pd.DataFrame:
+    """False ``cast_or_metal`` flags from lead side markers on the hand (synthetic): phantom ``i`` of the
+    foreign series with ``add_marker(seed=i)``, sizes spread over 5-15 mm, within 15 mm of a landmark (20 mm
+    when there is no room); phantoms with no room for a marker near the wrist are skipped (counted)."""
+    from wristbme.errors import ConfigError
+    from wristbme.synth import foreign as fm
+
+    rows, skipped = [], 0
+    t0 = time.time()
+    for i in range(n):
+        ph, site, field, rot = _foreign_phantom(i, seed)
+        lo, hi = fm.MARKER_SIZES_MM
+        size = lo + (hi - lo) * ((i * 0.618034) % 1.0)  # spread evenly over the range
+        f = None
+        for reach_mm in (15.0, 20.0):  # large letters often find no room within 15 mm of a landmark
+            try:
+                f = fm.add_marker(ph, seed=i, size_mm=size, max_landmark_mm=reach_mm)
+                break
+            except ConfigError:
+                continue
+        if f is None:
+            skipped += 1
+            continue
+        cues: dict = {}
+        an = locate(fm.with_pixels(ph, f.pixels), diagnostics=cues)
+        rows.append({"i": i, "kind": "marker", "site": site, "field": field, "rotation_deg": round(rot, 1),
+                     "size_mm": round(size, 1), "metal_mm2": cues["metal_mm2"],
+                     "marker_mm2": cues.get("marker_mm2", 0.0),
+                     "cast_or_metal": "cast_or_metal" in an.qc_flags,
+                     "not_identifiable": "not_identifiable" in an.qc_flags})
+        if (i + 1) % 5 == 0:
+            print(f"  {i + 1}/{n} phantoms ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+    df = pd.DataFrame(rows)
+    print(f"\nLEAD MARKERS ON THE HAND (synthetic: {len(df)} phantoms with a marker, {skipped} without room; "
+          f"false positive = cast_or_metal)")
+    if len(df):
+        size_bin = pd.cut(df.size_mm, [5, 8, 11, 15.01], right=False)
+        tab = df.groupby(size_bin, observed=True).agg(
+            n=("cast_or_metal", "size"), false_positive=("cast_or_metal", "sum"),
+            recognised=("marker_mm2", lambda v: int((v > 0).sum())),
+            metal_mm2_max=("metal_mm2", "max"), marker_mm2_max=("marker_mm2", "max"))
+        print(tab.round(1).to_string())
+        fp = df[df.cast_or_metal]
+        print(f"ALL: {len(fp)}/{len(df)} flagged cast_or_metal ({100 * len(fp) / len(df):.1f} %)")
+        if len(fp):
+            print(fp[["i", "site", "field", "size_mm", "metal_mm2", "marker_mm2"]].round(1).to_string(index=False))
     return df
 
 
@@ -267,11 +331,15 @@ def main() -> None:
     ap.add_argument("--phantoms", type=int, default=train.DEFAULT_PHANTOMS,
                     help="phantoms per leave-one-out atlas (same recipe as the shipped atlas)")
     ap.add_argument("--foreign", type=int, default=0, help="phantoms for the cast/metal evaluation (≥ 40)")
+    ap.add_argument("--markers", type=int, default=0,
+                    help="phantoms with a lead marker on the hand (false-positive count for cast_or_metal)")
     ap.add_argument("--csv", type=Path, default=None)
     args = ap.parse_args()
     frames = []
     if args.synthetic:
         frames.append(synthetic(args.synthetic, args.seed).assign(part="synthetic"))
+    if args.markers:
+        frames.append(markers(args.markers, args.seed).assign(part="markers"))
     if args.foreign:
         frames.append(foreign(args.foreign, args.seed).assign(part="foreign"))
         if args.real:

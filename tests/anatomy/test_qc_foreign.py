@@ -92,6 +92,23 @@ def test_metal_area_ignores_a_marker_on_air_thin_strokes_and_the_zone_outside():
     assert _qc._metal_area(img, w, m, 0.5, (60, 60), np.zeros_like(zone)) == 0.0
 
 
+def test_metal_area_ignores_a_margin_band_left_beside_burned_in_text():
+    # a white band flush with the margin (NaN: outside the image or unexposed) beside a dark text box, as the
+    # collimated margin next to a burned-in label that cut its white runs (demo cohort, sites S02/S04/S06)
+    zone = np.ones((200, 200), dtype=bool)
+    img = _toy(40.0, 40.0, blob=(slice(30, 31), slice(30, 31)))
+    img[:20, :] = np.nan
+    img[20:28, 20:70] = 100.0  # 4 x 25 mm band, flush with the margin
+    img[20:28, 70:100] = 5.0  # the text box
+    w, m = _qc._white_and_margin(img)
+    assert _qc._metal_area(img, w, m, 0.5, (60, 60), zone) == 0.0
+    # metal that runs out of the field (a plate on the shaft): touches the margin over its width only
+    img[20:28, 20:70] = 40.0
+    img[20:90, 40:60] = 100.0
+    w, m = _qc._white_and_margin(img)
+    assert _qc._metal_area(img, w, m, 0.5, (60, 60), zone) == pytest.approx(70 * 20 * 0.25, rel=0.1)
+
+
 def test_unexposed_margins_are_white_runs_from_the_border():
     img = np.full((100, 80), 10.0)
     img[:, 30:40] = 50.0
@@ -102,6 +119,20 @@ def test_unexposed_margins_are_white_runs_from_the_border():
     assert out[:6].all() and out[:, 74:].all()
     assert not out[40:60, 34:38].any()
     assert not out[10:90, :70].any()
+
+
+def test_a_label_burned_in_on_the_margin_does_not_end_it():
+    img = np.full((200, 160), 10.0)  # 0.25 mm pixels
+    img[:, 60:80] = 50.0  # a 'bone'
+    img[:24] = 100.0  # top margin, 6 mm
+    img[4:20, 30:150] = 0.0  # a dark text box over 3/4 of the side (4 mm tall) ...
+    img[8:16, 40:140:6] = 100.0  # ... with white letters
+    img[120:140, 64:76] = 100.0  # metal in the field
+    out = _qc._unexposed(img, spacing_mm=0.25)
+    assert out[:24, :28].all() and out[20:24].all()  # beside and below the label
+    assert not out[30:].any()
+    old = _qc._unexposed(img)  # runs ending at the label's top edge: the margin beside it was missed
+    assert not old[10:24, :28].any()
 
 
 def test_ridge_height_needs_a_rise_and_a_fall():

@@ -118,6 +118,16 @@ RIM_SMOOTH_MM = 0.5
 is a ridge of ~1 mm."""
 FOREIGN_RES_MM = 0.5
 """Grid of the canonical raw image the foreign-material cues work on."""
+MARGIN_BAND_MIN_CONTACT_MM = 8.0
+MARGIN_BAND_DEPTH = 0.5
+"""A white blob that touches the margin (outside the image or unexposed) along at least
+``MARGIN_BAND_MIN_CONTACT_MM`` and reaches less than ``MARGIN_BAND_DEPTH`` x that length into the field
+(mean depth = area / contact) is a piece of collimated margin, not metal. All 15 ``cast_or_metal`` flags
+of the demo cohort (8 sites x 20 patients, seed 0; sites S02, S04, S06) were white margin bands 2-6 mm
+deep and 12-33 mm long that ``_unexposed`` had left in the field beside or below a burned-in label (see
+``UNEXPOSED_LABEL_GAP_MM``, which alone removes them); this rule alone removed 13 of them (the other two
+were separated from the margin by the label) and stays as a second guard. A plate running out of the field
+touches the margin over its width (~10-15 mm) and reaches 35-55 mm into the field."""
 METAL_MIN_WIDTH_MM = 1.5
 """White structures thinner than this (bone-overlap crescents, lead letters) are not counted as metal."""
 
@@ -133,7 +143,7 @@ def _canonical_raw(image, pose, pts: np.ndarray) -> tuple[np.ndarray, tuple[floa
     box = (lo[0] - 40.0 * k, lo[1] - 120.0 * k, hi[0] + 40.0 * k, hi[1] + 60.0 * k)
     res = FOREIGN_RES_MM
     px, sp, to_orig = image.level(res)
-    px = np.where(_unexposed(px), np.float32(np.nan), px)
+    px = np.where(_unexposed(px, float(np.mean(sp))), np.float32(np.nan), px)
     m = geo.canonical_matrix(image.shape, image.spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
     shape = (max(2, int(np.ceil((box[3] - box[1]) / res)) + 1), max(2, int(np.ceil((box[2] - box[0]) / res)) + 1))
     return geo.resample(px, sp, m @ to_orig, (box[0], box[1]), shape, res), (box[0], box[1])
@@ -148,13 +158,42 @@ UNEXPOSED_MIN_DEPTH_PX = 2
 least this long."""
 
 
-def _white_runs(white: np.ndarray) -> np.ndarray:
-    """Length of the run of white pixels from the top border, per column."""
+UNEXPOSED_LABEL_GAP_MM = 6.0
+"""A dark gap of at most this height inside a white run from the border (a burned-in text box drawn on the
+margin, 3-5 mm tall, and the white letters in it) does not end the run. Without it, a label over most of a
+side cut the runs at its top edge, and the margin beside and below it was taken for metal (all 15
+``cast_or_metal`` flags of the demo cohort, sites S02/S04/S06)."""
+UNEXPOSED_LABEL_DEPTH_MM = 25.0
+"""Gaps are bridged only this close to the border (margins are 2-9 mm, labels sit on them)."""
+
+
+def _white_runs(white: np.ndarray, gap_px: int = 0, depth_px: int = 0) -> np.ndarray:
+    """Length of the run of white pixels from the top border, per column; with ``gap_px``, a run that starts
+    at the border continues across dark gaps of at most ``gap_px`` pixels that end within ``depth_px``."""
+    n = white.shape[0]
     first_dark = np.argmax(~white, axis=0)
-    return np.where(white.all(axis=0), white.shape[0], first_dark)
+    end = np.where(white.all(axis=0), n, first_dark)
+    if gap_px <= 0 or depth_px <= 0:
+        return end
+    w = white[:min(n, depth_px)]
+    rows = np.arange(w.shape[0])[:, None]
+
+    def first(mask: np.ndarray, start: np.ndarray) -> np.ndarray:
+        m = mask & (rows >= start[None, :])
+        return np.where(m.any(axis=0), np.argmax(m, axis=0), n)
+
+    active = (end > 0) & (end < w.shape[0])  # white at the border (a margin a label may interrupt)
+    for _ in range(6):  # the label's top edge, then the strokes of its letters
+        resume = first(w, end)
+        ok = active & (resume - end <= gap_px) & (resume < w.shape[0])
+        if not ok.any():
+            break
+        end = np.where(ok, np.minimum(first(~w, resume), w.shape[0]), end)  # capped at the depth
+        active = ok & (end < w.shape[0])
+    return end
 
 
-def _unexposed(px: np.ndarray) -> np.ndarray:
+def _unexposed(px: np.ndarray, spacing_mm: float | None = None) -> np.ndarray:
     """Collimated margins shown white, at any blade angle.
 
     Per image side, the run of white pixels from the border is measured along every line; the blade's edge
@@ -162,7 +201,8 @@ def _unexposed(px: np.ndarray) -> np.ndarray:
     plate on a shaft leaving the field, lengthens the runs of a minority of lines and is ignored), and the
     margin is everything outside it. Whole white rows/columns missed a tilted blade, whose oblique white
     band then looked like metal. White: ``UNEXPOSED_TOLERANCE`` (percentile, not the maximum: noise and
-    interpolation overshoot push single pixels above the plateau)."""
+    interpolation overshoot push single pixels above the plateau). With ``spacing_mm`` (of ``px``), a label
+    burned in on the margin does not end the runs (``UNEXPOSED_LABEL_GAP_MM``)."""
     from scipy import ndimage as ndi
     from scipy.stats import theilslopes
 
@@ -177,9 +217,12 @@ def _unexposed(px: np.ndarray) -> np.ndarray:
         return out
     white = smooth >= top - UNEXPOSED_TOLERANCE * (top - floor)
     views = (lambda a: a, lambda a: a[::-1], lambda a: a.T, lambda a: a.T[::-1])
+    label_px = (0, 0)
+    if spacing_mm:
+        label_px = (int(round(UNEXPOSED_LABEL_GAP_MM / spacing_mm)), int(round(UNEXPOSED_LABEL_DEPTH_MM / spacing_mm)))
     for view in views:
         w = view(white)
-        runs = _white_runs(w).astype(np.float64)
+        runs = _white_runs(w, *label_px).astype(np.float64)
         if np.median(runs) < UNEXPOSED_MIN_DEPTH_PX:
             continue
         pos = np.arange(runs.size, dtype=np.float64)
@@ -199,8 +242,113 @@ def foreign_cues(image, pose, pts: np.ndarray) -> dict[str, float]:
     cap = pts[LANDMARKS.index("capitate_centre")]
     centre_px = (int(round((cap[1] - origin[1]) / res)), int(round((cap[0] - origin[0]) / res)))
     zone = _metal_zone(raw.shape, origin, res, pts, pose.scale)
-    return {"metal_mm2": _metal_area(raw, white, margin, res, centre_px, zone) / pose.scale ** 2,
+    metal, marker = 0.0, 0.0
+    blobs = _metal_blobs(raw, white, margin, res, centre_px, zone)
+    if blobs:
+        from wristbme.anatomy import _geometry as geo
+
+        m = geo.canonical_matrix(image.shape, image.spacing, mirror=pose.mirror, angle_deg=pose.angle_deg)
+        vals = raw[np.isfinite(raw)]
+        top, floor = float(vals.max()), float(np.percentile(vals, 1))
+        for sl, area in blobs:
+            if area >= MARKER_CHECK_MM2 and _is_marker(image, m, origin, res, sl, top, floor):
+                marker = max(marker, area)
+            else:
+                metal = max(metal, area)
+    return {"metal_mm2": metal / pose.scale ** 2, "marker_mm2": marker / pose.scale ** 2,
             "cast_rim": _cast_rim(raw, origin, res, pts, pose.scale)}
+
+
+MARKER_CHECK_MM2 = 4.0
+"""Metal-like blobs of at least this area (mm², canonical grid) are checked for a lead marker
+(``_is_marker``); smaller ones cannot reach ``MIN_METAL_MM2`` anyway."""
+MARKER_PAD_MM = 3.0
+"""The full-resolution box around a blob reaches this far beyond it (a glyph's thin strokes that did not
+survive the opening on the 0.5 mm grid lie within it)."""
+MARKER_MAX_PX = 320
+"""Largest side (pixels) of that box: coarser than the original spacing beyond it."""
+MARKER_SIZE_MM = (3.0, 17.0)
+"""Largest extent (Feret diameter, mm) of a lead letter: markers are 5-15 mm tall (nominal letter size), the
+glyph's ink 3.5-11 mm, up to ~16 mm across its diagonal."""
+MARKER_STROKE_MM = (0.5, 3.5)
+"""Median stroke width (mm) of a letter (phantom glyphs of 10-15 mm: 2.0-3.1 mm; a 5 mm glyph's ~1 mm strokes
+do not survive the 0.5 mm grid's opening and never reach this check)."""
+MARKER_MIN_SLENDER = 3.0
+"""Extent / stroke width from which the object is drawn with strokes (a ring band, a screw head or a plate
+end is a solid shape: extent / width 1-4)."""
+MARKER_MAX_SOLIDITY = {0: 0.75, 1: 0.88}
+"""By the number of holes: area / convex-hull area up to which the object is letter-like. Phantom markers:
+L (no hole) 0.64-0.69, R (one hole, a bold glyph) 0.78-0.81; ring bands 0.92-0.96 and screw heads are convex
+with no hole (first 8 phantoms of ``anatomy_eval.py --foreign``)."""
+MARKER_MIN_CONSTANT = 0.6
+"""Share of the skeleton whose local width is within ±35 % of the median width: strokes of constant width."""
+
+
+def _is_marker(image, matrix: np.ndarray, origin: tuple[float, float], res: float, sl: tuple[slice, slice],
+               top: float, floor: float) -> bool:
+    """Whether the metal-like blob at ``sl`` (canonical grid at ``res`` from ``origin``) is a lead letter.
+
+    Looked at in a small box around the blob at (up to) the original resolution: the white object that
+    contains the blob (pixels above half-way between the white point and the box's median) must be one
+    letter-like shape: 1 or 0 holes (L or R, mirrored or rotated alike), ``MARKER_SIZE_MM`` across, drawn
+    with strokes (``MARKER_STROKE_MM`` wide, ``MARKER_MIN_SLENDER``) of constant width
+    (``MARKER_MIN_CONSTANT``) and concave for its holes (``MARKER_MAX_SOLIDITY``). Metal that passes: a thin bent wire or
+    staple of letter size (not modelled)."""
+    feats = marker_features(image, matrix, origin, res, sl, top, floor)
+    if feats is None:
+        return False
+    return (MARKER_SIZE_MM[0] <= feats["extent_mm"] <= MARKER_SIZE_MM[1]
+            and MARKER_STROKE_MM[0] <= feats["stroke_mm"] <= MARKER_STROKE_MM[1]
+            and feats["extent_mm"] / feats["stroke_mm"] >= MARKER_MIN_SLENDER
+            and feats["solidity"] <= MARKER_MAX_SOLIDITY.get(int(feats["holes"]), -1.0)
+            and feats["constant"] >= MARKER_MIN_CONSTANT and feats["parts"] == 1)
+
+
+def marker_features(image, matrix: np.ndarray, origin: tuple[float, float], res: float,
+                    sl: tuple[slice, slice], top: float, floor: float) -> dict[str, float] | None:
+    """Shape of the white object at the blob ``sl`` at full resolution (see ``_is_marker``): extent_mm,
+    stroke_mm (median width on the skeleton), constant, solidity, holes, parts; ``None`` if nothing."""
+    from scipy import ndimage as ndi
+    from skimage.measure import euler_number, regionprops
+    from skimage.morphology import skeletonize
+
+    from wristbme.anatomy import _geometry as geo
+
+    x0 = origin[0] + sl[1].start * res - MARKER_PAD_MM
+    y0 = origin[1] + sl[0].start * res - MARKER_PAD_MM
+    x1 = origin[0] + sl[1].stop * res + MARKER_PAD_MM
+    y1 = origin[1] + sl[0].stop * res + MARKER_PAD_MM
+    fine = max(min(image.spacing), max(x1 - x0, y1 - y0) / MARKER_MAX_PX)
+    px, sp, to_orig = image.level(2.0 * min(image.spacing))  # the original pixels
+    shape = (int(np.ceil((y1 - y0) / fine)) + 1, int(np.ceil((x1 - x0) / fine)) + 1)
+    patch = geo.resample(px, sp, matrix @ to_orig, (x0, y0), shape, fine)
+    ok = np.isfinite(patch)
+    if ok.mean() < 0.5:
+        return None
+    bg = float(np.median(patch[ok]))
+    obj = ok & (patch >= top - 0.5 * (top - max(bg, floor)))
+    core = ok & (patch >= top - 0.03 * (top - floor))  # at the white point, as the blob
+    b = int(round(MARKER_PAD_MM / fine))
+    inner = np.zeros_like(obj)
+    inner[b:shape[0] - b, b:shape[1] - b] = True
+    lab, _ = ndi.label(obj, structure=np.ones((3, 3)))
+    keep = np.unique(lab[core & inner])
+    keep = keep[keep > 0]
+    if keep.size == 0:
+        return None
+    mask = np.isin(lab, keep)
+    if mask[[0, -1], :].any() or mask[:, [0, -1]].any():
+        return {"extent_mm": np.inf, "stroke_mm": 0.0, "constant": 0.0, "solidity": 1.0, "holes": -1,
+                "parts": int(keep.size)}  # runs out of the box: larger than a letter
+    props = regionprops(mask.astype(np.uint8))[0]
+    dt = ndi.distance_transform_edt(mask)
+    sk = skeletonize(mask)
+    widths = 2.0 * dt[sk] * fine
+    w_med = float(np.median(widths)) if widths.size else 0.0
+    const = float(np.mean(np.abs(widths - w_med) <= 0.35 * w_med)) if widths.size else 0.0
+    return {"extent_mm": float(props.feret_diameter_max) * fine, "stroke_mm": w_med, "constant": const,
+            "solidity": float(props.solidity), "holes": int(keep.size - euler_number(mask, connectivity=2)),
+            "parts": int(keep.size)}
 
 
 def _white_and_margin(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,11 +407,17 @@ def _metal_area(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: flo
     """Area (mm²) of the largest thick blob (``METAL_MIN_WIDTH_MM``: survives an opening) at the white point that
     lies in the limb within ``zone`` (not on air, not on a marker holder, not part of an unexposed margin).
     """
+    return max((area for _, area in _metal_blobs(raw, white, margin, res, centre_px, zone)), default=0.0)
+
+
+def _metal_blobs(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: float,
+                 centre_px: tuple[int, int], zone: np.ndarray) -> list[tuple[tuple[slice, slice], float]]:
+    """The metal-like blobs of ``_metal_area``: (bounding box on the grid, area mm²) each."""
     from scipy import ndimage as ndi
 
     bright = white & ~margin
     if not bright.any():
-        return 0.0
+        return []
     vals = raw[np.isfinite(raw)]
     floor, mid = np.percentile(vals, [1, 50])
     top = float(vals.max())
@@ -276,7 +430,7 @@ def _metal_area(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: flo
     # the limb, widened by 3 mm so the dark processing halo around metal on a thin finger still counts
     limb = ndi.binary_dilation(_limb(raw, floor + 0.15 * (mid - floor), centre_px),
                                iterations=int(round(3.0 / res))) & zone
-    best = 0.0
+    out: list[tuple[tuple[slice, slice], float]] = []
     for i, sl in enumerate(ndi.find_objects(lab), start=1):
         if sl is None:
             continue
@@ -285,8 +439,12 @@ def _metal_area(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: flo
         c0, c1 = max(sl[1].start - 2 * pad - 1, 0), sl[1].stop + 2 * pad + 1
         comp = lab[r0:r1, c0:c1] == i
         grown = ndi.binary_dilation(comp, iterations=3)
-        if (grown & rim[r0:r1, c0:c1]).sum() * res / 2.0 > 30.0:
+        area = float(comp.sum()) * res * res
+        contact_mm = float((grown & rim[r0:r1, c0:c1]).sum()) * res / 2.0
+        if contact_mm > 30.0:
             continue  # runs along the border over > 30 mm: a wide unexposed margin
+        if contact_mm >= MARGIN_BAND_MIN_CONTACT_MM and area / contact_mm < MARGIN_BAND_DEPTH * contact_mm:
+            continue  # a shallow band flush with the margin: margin that ``_unexposed`` missed
         # 2-4 mm around it at least 30 % is (near) the limb: not a lead marker or text on air
         ring = ndi.binary_dilation(comp, iterations=2 * pad) & ~ndi.binary_dilation(comp, iterations=pad)
         ring &= ~margin[r0:r1, c0:c1]
@@ -297,8 +455,8 @@ def _metal_area(raw: np.ndarray, white: np.ndarray, margin: np.ndarray, res: flo
         edge &= np.isfinite(raw[r0:r1, c0:c1])
         if not edge.any() or (top - np.median(raw[r0:r1, c0:c1][edge])) / (top - floor) < MIN_METAL_STEP:
             continue
-        best = max(best, float(comp.sum()) * res * res)
-    return best
+        out.append((sl, area))
+    return out
 
 
 def _cast_rim(raw: np.ndarray, origin: tuple[float, float], res: float, pts: np.ndarray, k: float) -> float:

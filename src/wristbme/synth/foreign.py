@@ -39,6 +39,10 @@ PLASTER_MU_PER_MM = 0.12
 FIBREGLASS_MU_PER_MM = 0.06
 """Linear attenuation of resin-impregnated fibreglass tape at ~30 keV (assumed; much lighter than plaster)."""
 KINDS = ("ring", "plate", "plaster_cast", "fibreglass_cast")
+"""Foreign material (``cast_or_metal`` must flag it). Not in it: ``add_marker`` (a lead side marker, which
+must not be flagged)."""
+MARKER_SIZES_MM = (5.0, 15.0)
+"""Range of the nominal letter size (font size, as ``phantom._marker``'s 7 mm) of ``add_marker``."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,75 @@ def add_cast(phantom: Phantom, seed: int = 0, *, material: str = "plaster") -> F
         dens += 0.06 * (tex - tex.mean()) / (tex.std() + 1e-9)
     att = mu * path * end * dens
     return _finish(phantom, f"{material}_cast", att, rerange=True)
+
+
+def add_marker(phantom: Phantom, seed: int = 0, *, size_mm: float | None = None, letter: str | None = None,
+               max_landmark_mm: float = 15.0, solid: bool = False) -> Foreign:
+    """A lead side marker (``R`` or ``L``) lying on the hand's soft tissue, the way a marker placed on the
+    detector beside a tight wrist field ends up under the thumb or fingers.
+
+    The glyph is ``phantom._marker``'s (Pillow's default font, lead 1 mm: opaque), at a nominal size
+    ``size_mm`` (default drawn from ``MARKER_SIZES_MM``), rotated by a right angle plus up to ±20° and
+    mirrored half the time (a marker placed face down), all drawn from ``seed``. Its centre lies within
+    ``max_landmark_mm`` of a landmark (carpal centres, MC bases, styloids) and the whole glyph, widened by
+    1 mm, on soft tissue (brighter than the air/tissue Otsu threshold, 1.5 mm away from every bone) at least
+    10 mm inside the image border. ``letter`` defaults to the phantom's side. Not ``cast_or_metal``: the
+    locator must not flag it (``Foreign.kind`` is ``"marker"``). ``solid``: the glyph's convex hull filled
+    with the same metal instead (``kind`` ``"metal_block"``: a piece of metal of the marker's size at the same
+    place, which must be flagged). Raises ``ConfigError`` when no such place exists."""
+    from scipy import ndimage as ndi
+    from skimage.filters import threshold_otsu
+
+    from wristbme.synth._text import text_mask
+
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0xF05])
+    u = rng.random(5)
+    sp = phantom.spacing_mm
+    lo, hi = MARKER_SIZES_MM
+    size = float(size_mm) if size_mm is not None else lo + (hi - lo) * u[0]
+    letter = letter or ("L" if phantom.spec.laterality == "L" else "R")
+    glyph = text_mask(letter, max(8, int(round(size / sp))))
+    if u[1] < 0.5:
+        glyph = glyph[:, ::-1]
+    angle = 90.0 * int(u[2] * 4) + 40.0 * (u[3] - 0.5)
+    glyph = ndi.rotate(glyph.astype(np.float32), angle, order=1, reshape=True) > 0.5
+    px = phantom.radiograph.pixels
+    rows, cols = px.shape
+    bone = np.zeros(px.shape, dtype=bool)
+    for m in phantom.bone_masks.values():
+        bone |= m
+    exposed = px < phantom.max_value
+    vals = px[exposed & ~bone]
+    tissue = px > threshold_otsu(vals[:: max(1, vals.size // 200_000)])
+    near_bone = ndi.distance_transform_edt(~bone) * sp < 1.5
+    ok = tissue & exposed & ~near_bone
+    # the glyph's footprint widened by 1 mm must fit: erode by it (structure: the widened glyph)
+    grown = ndi.binary_dilation(np.pad(glyph, int(np.ceil(1.0 / sp))), iterations=int(np.ceil(1.0 / sp)))
+    f = max(1, int(round(0.5 / sp)))  # work on a ~0.5 mm grid
+    small = ok[::f, ::f]
+    fp = grown[::f, ::f]
+    fits = ndi.binary_erosion(small, structure=fp, border_value=0)
+    yy, xx = np.mgrid[0:small.shape[0], 0:small.shape[1]].astype(np.float32) * f
+    lm = np.array(list(phantom.landmarks_px.values()), dtype=np.float32)
+    near = np.zeros(small.shape, dtype=bool)
+    for x, y in lm:
+        near |= np.hypot(xx - x, yy - y) * sp <= max_landmark_mm
+    m = 10.0 / sp + max(glyph.shape) / 2.0
+    inside = (yy >= m) & (yy <= rows - 1 - m) & (xx >= m) & (xx <= cols - 1 - m)
+    cand = np.argwhere(fits & near & inside)
+    if cand.size == 0:
+        raise ConfigError("foreign: no soft tissue near the wrist with room for a marker in this phantom; "
+                          "use another phantom or a smaller size_mm")
+    r, c = cand[int(u[4] * len(cand))] * f
+    h, w = glyph.shape
+    r0, c0 = int(r - h // 2), int(c - w // 2)
+    att = np.zeros(px.shape, dtype=np.float32)
+    if solid:  # placed by the letter, so both land at the same place
+        from skimage.morphology import convex_hull_image
+
+        glyph = convex_hull_image(glyph)
+    att[r0:r0 + h, c0:c0 + w] = np.where(glyph, np.float32(METAL_LOG), np.float32(0.0))
+    return _finish(phantom, "metal_block" if solid else "marker", att)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
