@@ -2,7 +2,7 @@
 
 The coarse pose search must reproduce skimage bit for bit (its float32 rounding decides a few poses: see
 ``_match.SkimageBank``); the refinement matchers must agree to rounding and be exact on flat windows.
-The whole-locator check on 66 images is ``benchmarks/locate_invariance.py``.
+The whole-locator check (67 images) is ``benchmarks/locate_invariance.py``.
 """
 
 from __future__ import annotations
