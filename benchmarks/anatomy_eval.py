@@ -99,11 +99,8 @@ def foreign(n: int, seed: int) -> pd.DataFrame:
             cues: dict = {}
             an = locate(rg, diagnostics=cues)
             rows.append({"i": i, "kind": kind, "site": site, "field": field, "laterality": lat,
-                         "rotation_deg": round(rot, 1), "metal_mm2": cues["metal_mm2"],
-                         "marker_mm2": cues.get("marker_mm2", 0.0), "cast_rim": cues["cast_rim"],
-                         "cast_or_metal": "cast_or_metal" in an.qc_flags,
-                         "not_identifiable": "not_identifiable" in an.qc_flags,
-                         "skeletally_immature": "skeletally_immature" in an.qc_flags})
+                         "rotation_deg": round(rot, 1), "cast_rim": cues["cast_rim"],
+                         "skeletally_immature": "skeletally_immature" in an.qc_flags, **_metal_row(an, cues)})
         if (i + 1) % 5 == 0:
             print(f"  {i + 1}/{n} phantoms ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)
@@ -126,6 +123,13 @@ def foreign(n: int, seed: int) -> pd.DataFrame:
     clean = df[df.kind == "clean"]
     print(f"\nclean phantoms flagged skeletally_immature: {int(clean.skeletally_immature.sum())}/{len(clean)}")
     return df
+
+
+def _metal_row(anatomy, cues: dict) -> dict:
+    """The metal cues and flags of one located image, as table columns."""
+    return {"metal_mm2": cues["metal_mm2"], "marker_mm2": cues.get("marker_mm2", 0.0),
+            "cast_or_metal": "cast_or_metal" in anatomy.qc_flags,
+            "not_identifiable": "not_identifiable" in anatomy.qc_flags}
 
 
 def _foreign_phantom(i: int, seed: int):
@@ -165,10 +169,7 @@ def markers(n: int, seed: int) -> pd.DataFrame:
         cues: dict = {}
         an = locate(fm.with_pixels(ph, f.pixels), diagnostics=cues)
         rows.append({"i": i, "kind": "marker", "site": site, "field": field, "rotation_deg": round(rot, 1),
-                     "size_mm": round(size, 1), "metal_mm2": cues["metal_mm2"],
-                     "marker_mm2": cues.get("marker_mm2", 0.0),
-                     "cast_or_metal": "cast_or_metal" in an.qc_flags,
-                     "not_identifiable": "not_identifiable" in an.qc_flags})
+                     "size_mm": round(size, 1), **_metal_row(an, cues)})
         if (i + 1) % 5 == 0:
             print(f"  {i + 1}/{n} phantoms ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)
