@@ -36,9 +36,10 @@ def test_exposure_gain_and_offset_do_not_change_features(gain, offset):
     for bone in base.scorable:
         a, b = base.values[bone], changed.values[bone]
         ok = np.isfinite(a)
-        # order statistics and ratios are exact up to float rounding; a pixel on an LBP grey-step
-        # boundary may flip, so fractions get an absolute tolerance of 1e-3
-        assert np.allclose(a[ok], b[ok], rtol=2e-3, atol=1e-3), bone
+        # order statistics and ratios are exact up to float rounding; a pixel on an LBP or GLCM grey-step
+        # boundary may flip, so fractions get an absolute tolerance of 2.5e-3 (two pixels of the ~1000 in
+        # the toy's lunate core; a real exposure dependence moves them by whole percent)
+        assert np.allclose(a[ok], b[ok], rtol=2e-3, atol=2.5e-3), bone
 
 
 def test_two_runs_are_bit_identical():
