@@ -41,8 +41,15 @@ def test_ulna_region_without_bone_signal_is_implausible():
 
 
 def test_carpal_that_does_not_look_like_a_carpal_is_implausible():
-    assert _qc.implausible_regions(_cues(lunate={"landmark_ncc": 0.05})) == {Bone.LUNATE}
+    assert _qc.implausible_regions(_cues(triquetrum={"landmark_ncc": 0.05})) == {Bone.TRIQUETRUM}
     assert _qc.implausible_regions(_cues(mc3={"landmark_ncc": 0.05})) == set()  # carpals only
+
+
+@pytest.mark.parametrize("partner", ["scaphoid", "lunate"])
+def test_radius_is_doubtful_when_its_radiocarpal_partner_is_not_found(partner):
+    """The radius region ends at the radiocarpal joint, fitted with the scaphoid and lunate (RAM-W600 0210:
+    scaphoid not recognised, radius region tilted into it)."""
+    assert _qc.implausible_regions(_cues(**{partner: {"landmark_ncc": 0.05}})) == {Bone(partner), Bone.RADIUS}
 
 
 def test_adult_phantom_regions_are_not_flagged_by_the_new_checks(right_phantom):

@@ -46,6 +46,13 @@ MIN_CARPAL_MATCH = 0.15
 fused or hidden): that region gets ``low_confidence``. RAM-W600: the destroyed lunate of 0143 0.14; 5 other
 carpals of the 18 wrists 0.01-0.14 (1 wrong, 4 right but weak, RA-changed); phantoms ≥ 0.2 on every
 identifiable image. The threshold rests on one destroyed wrist."""
+RADIOCARPAL_PARTNERS = (Bone.SCAPHOID, Bone.LUNATE)
+"""The carpal bones that sit in the distal radius's articular fossae. The radius region ends at that joint,
+and its articular landmarks are fitted together with theirs: when one of them does not look like a carpal
+bone (``MIN_CARPAL_MATCH``), the radius region gets ``low_confidence`` too. RAM-W600 (leave-one-out): the
+one radius region that missed its bone point unflagged (0210, tilted into the scaphoid) had a scaphoid match
+of 0.009; the rule also flags the (right) radius regions of 0124 and 0143, whose lunates are weak or
+destroyed; on phantoms no scaphoid or lunate falls below the threshold."""
 SMALL_HAND_SCALE = 0.84
 """Fitted size of the wrist relative to the adult atlas below which a calibrated image is flagged
 ``skeletally_immature`` (adult RA wrists 0.96-1.20, adult phantoms 0.85-1.17 by construction; the
@@ -592,7 +599,8 @@ def apply_qc(anatomy: WristAnatomy, radiograph, *, pose, flags: set[str], cues: 
 def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
     """Regions whose evidence contradicts the atlas: neighbour spacing outside ``NEIGHBOUR_LIMITS`` (both
     bones of the pair), too little bone signal inside (``MIN_REGION_CONTRAST``) or a carpal centre that does
-    not look like one (``MIN_CARPAL_MATCH``)."""
+    not look like one (``MIN_CARPAL_MATCH``; for the scaphoid and lunate the radius too,
+    ``RADIOCARPAL_PARTNERS``)."""
     out: set[Bone] = set()
     for (a, b), (lo, hi) in NEIGHBOUR_LIMITS.items():
         r = region_cues.get(a.value, {}).get(f"spacing_{b.value}")
@@ -606,6 +614,8 @@ def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
         m = region_cues.get(bone.value, {}).get("landmark_ncc")
         if m is not None and m < MIN_CARPAL_MATCH:
             out.add(bone)
+            if bone in RADIOCARPAL_PARTNERS:
+                out.add(Bone.RADIUS)
     return out
 
 
