@@ -1,7 +1,11 @@
 """A picture of a located wrist for a clinician: radiograph, regions labelled by bone, landmarks, QC flags.
 
-Regions with QC flags are drawn dashed in orange and listed under the flags; optional per-bone scores
-(0–100) fill the regions with a colour scale (blue 0 → red 100) and a legend.
+Every region keeps its bone's colour. A region with QC flags is drawn dashed and its label carries a "?" in
+a red-framed box; the caption lists each flagged region with its reasons, separately from the bones not
+found, and names the pose match (how well the atlas fits the whole wrist) apart from the image flags.
+Labels are placed greedily so that no two overlap (a thin leader line joins a moved label to its region).
+A legend names the dashed reference region, the axes, the landmarks and the flag marker. Optional
+per-bone scores (0–100) fill the regions with a colour scale (blue 0 → red 100) and a colour bar.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ _COLOURS = {
 _SHORT = {Bone.RADIUS: "R", Bone.ULNA: "U", Bone.SCAPHOID: "S", Bone.LUNATE: "L", Bone.TRIQUETRUM: "Tq",
           Bone.PISIFORM: "P", Bone.TRAPEZIUM: "Tm", Bone.TRAPEZOID: "Td", Bone.CAPITATE: "C", Bone.HAMATE: "H",
           Bone.MC1: "MC1", Bone.MC2: "MC2", Bone.MC3: "MC3", Bone.MC4: "MC4", Bone.MC5: "MC5"}
-_FLAGGED = (255, 140, 0)
+WARNING = (255, 40, 40)
+"""Frame of a flagged region's label (and of the flag sample in the legend)."""
+_LANDMARK = (255, 40, 40)
+_REFERENCE = (170, 170, 170)
+_AXIS = (255, 255, 255)
 
 
 @cache
@@ -73,6 +81,46 @@ def _score_colour(score: float) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+def short_name(bone: Bone, lang: str = "en") -> str:
+    """The label drawn on a region: "R", "Tq", "MC2" in English, the bone's Japanese name in Japanese."""
+    return _SHORT[bone] if lang != "ja" else bone.label("ja").replace("中手骨基部", "MC")
+
+
+def caption_lines(anatomy: WristAnatomy, lang: str = "en", *, scored: bool = False) -> list[str]:
+    """The caption texts (unwrapped) for ``anatomy``.
+
+    Image flags first (``low_confidence`` says how many regions are weak), then the pose match, the flagged
+    regions grouped by their reasons (``"R, S: low confidence; MC2: cropped"``) and the bones not found.
+    """
+    lines = []
+    weak = sum("low_confidence" in r.qc_flags for r in anatomy.regions.values())
+    if anatomy.qc_flags:
+        texts = [t("anatomy.overlay.low_confidence_regions", lang, n=weak) if q == "low_confidence"
+                 else t(f"anatomy.qc.{q}", lang) for q in anatomy.qc_flags]
+        lines.append(t("anatomy.overlay.flags", lang, flags=", ".join(texts)))
+    else:
+        lines.append(t("anatomy.overlay.no_flags", lang))
+    lines.append(t("anatomy.overlay.confidence", lang, value=f"{anatomy.confidence:.2f}"))
+    groups: dict[tuple[str, ...], list[Bone]] = {}
+    for bone in Bone:
+        reg = anatomy.regions.get(bone)
+        if reg is not None and reg.qc_flags:
+            groups.setdefault(tuple(reg.qc_flags), []).append(bone)
+    if groups:
+        parts = [t("anatomy.overlay.region_reasons", lang, bones=", ".join(short_name(b, lang) for b in bones),
+                   reasons=", ".join(t(f"anatomy.qc.{q}", lang) for q in flags))
+                 for flags, bones in groups.items()]
+        lines.append(t("anatomy.overlay.flagged_regions", lang, bones="; ".join(parts)))
+    missing = [b for b in Bone if b not in anatomy.regions]
+    if missing:
+        lines.append(t("anatomy.overlay.missing_regions", lang, bones=", ".join(short_name(b, lang) for b in missing)))
+    if anatomy.corrections:
+        lines.append(t("anatomy.overlay.corrected", lang))
+    if scored:
+        lines.append(t("anatomy.overlay.score_legend", lang))
+    return lines
+
+
 def render_overlay(radiograph, anatomy: WristAnatomy, *, scores: dict | None = None, lang: str = "en"
                    ) -> np.ndarray:
     """RGB uint8 image (H, W, 3) of the radiograph with regions, landmarks, QC flags and optional scores.
@@ -85,8 +133,23 @@ def render_overlay(radiograph, anatomy: WristAnatomy, *, scores: dict | None = N
     scores : dict, optional
         ``Bone`` (or bone name) → score in 0–100, drawn as a translucent fill.
     lang : {"en", "ja"}
-        Language of labels and flag texts.
+        Language of labels, caption and legend (English when no CJK font is installed).
     """
+    return _render(radiograph, anatomy, scores=scores, lang=lang)[0]
+
+
+def save_overlay(radiograph, anatomy: WristAnatomy, path: str | Path, *, scores: dict | None = None,
+                 lang: str = "en") -> Path:
+    """Render (``render_overlay``) and write a PNG; returns the path."""
+    from PIL import Image
+
+    out = Path(path)
+    Image.fromarray(render_overlay(radiograph, anatomy, scores=scores, lang=lang)).save(out)
+    return out
+
+
+def _render(radiograph, anatomy: WristAnatomy, *, scores: dict | None, lang: str):
+    """The overlay and its layout: ``(rgb, {bone: label box (x0, y0, x1, y1) in overlay pixels})``."""
     from PIL import Image, ImageDraw
 
     pixels = radiograph.pixels if hasattr(radiograph, "pixels") else np.asarray(radiograph)
@@ -118,86 +181,218 @@ def render_overlay(radiograph, anatomy: WristAnatomy, *, scores: dict | None = N
         base = Image.alpha_composite(base.convert("RGBA"), fill).convert("RGB")
     draw = ImageDraw.Draw(base)
     if anatomy.reference_region is not None:
-        _dashed(draw, to_img(anatomy.reference_region), (170, 170, 170), max(1, lw - 1))
+        _dashed(draw, to_img(anatomy.reference_region), _REFERENCE, max(1, lw - 1))
+    centres: dict[Bone, np.ndarray] = {}
     for bone in Bone:
         reg = anatomy.regions.get(bone)
         if reg is None:
             continue
         poly = to_img(reg.polygon_mm)
-        colour = _COLOURS[bone]
         if reg.qc_flags:
-            _dashed(draw, poly, _FLAGGED, lw)
+            _dashed(draw, poly, _COLOURS[bone], lw, dash=max(6.0, 4.0 * lw))
         else:
-            draw.line([tuple(p) for p in np.vstack([poly, poly[:1]])], fill=colour, width=lw)
-        c = poly.mean(axis=0)
-        text = _SHORT[bone] if label_lang == "en" else bone.label("ja").replace("中手骨基部", "MC")
-        if bone in score_map:
-            text += f" {score_map[bone]:.0f}"
-        _label(draw, c, text, font, colour if not reg.qc_flags else _FLAGGED)
+            draw.line([tuple(p) for p in np.vstack([poly, poly[:1]])], fill=_COLOURS[bone], width=lw)
+        centres[bone] = poly.mean(axis=0)
     r = max(3, lw + 1)
-    for name in LANDMARKS:
-        p = anatomy.landmarks.get(name)
-        if p is None:
-            continue
-        x, y = to_img(np.asarray(p))
-        draw.line([(x - r, y), (x + r, y)], fill=(255, 40, 40), width=max(1, lw - 1))
-        draw.line([(x, y - r), (x, y + r)], fill=(255, 40, 40), width=max(1, lw - 1))
+    marks = [to_img(np.asarray(anatomy.landmarks[n])) for n in LANDMARKS if n in anatomy.landmarks]
+    for x, y in marks:
+        _cross(draw, x, y, r, max(1, lw - 1))
     for a, b in anatomy.axes.values():
         pa, pb = to_img(np.asarray(a)), to_img(np.asarray(b))
-        _dashed(draw, np.array([pa, pb]), (255, 255, 255), 1, closed=False)
-    # caption
-    lines = []
-    if anatomy.qc_flags:
-        lines.append(t("anatomy.overlay.flags", lang,
-                       flags=", ".join(t(f"anatomy.qc.{q}", label_lang) for q in anatomy.qc_flags)))
-    else:
-        lines.append(t("anatomy.overlay.no_flags", label_lang))
-    lines.append(t("anatomy.overlay.confidence", label_lang, value=f"{anatomy.confidence:.2f}"))
-    flagged = [b for b in Bone if b in anatomy.regions and anatomy.regions[b].qc_flags]
-    missing = [b for b in Bone if b not in anatomy.regions]
-    if flagged or missing:
-        lines.append(t("anatomy.overlay.flagged_regions", label_lang,
-                       bones=", ".join(_SHORT[b] for b in flagged + missing)))
-    if anatomy.corrections:
-        lines.append(t("anatomy.overlay.corrected", label_lang))
-    if score_map:
-        lines.append(t("anatomy.overlay.score_legend", label_lang))
+        _dashed(draw, np.array([pa, pb]), _AXIS, 1, closed=False)
+
+    # caption (top left) and legend (bottom left) are laid out first: the labels avoid them
+    lines = _wrap(draw, caption_lines(anatomy, label_lang, scored=bool(score_map)), small, size[0] - 24)
+    caption_boxes: list[tuple[tuple[float, float, float, float], str | None]] = []
     y = 6
     for line in lines:
         box = draw.textbbox((8, y), line, font=small)
-        draw.rectangle((box[0] - 4, box[1] - 2, box[2] + 4, box[3] + 2), fill=(0, 0, 0))
-        draw.text((8, y), line, font=small, fill=(255, 255, 255))
+        caption_boxes.append(((box[0] - 4, box[1] - 2, box[2] + 4, box[3] + 2), line))
         y = box[3] + 6
+    bar_y = y
+    if score_map:
+        caption_boxes.append(((4, bar_y - 2, 8 + min(200, size[0] // 4) + 4, bar_y + 12), None))
+    legend = _legend_items(anatomy, label_lang)
+    drawn = [b for b, _ in caption_boxes] + [_bbox(to_img(r.polygon_mm)) for r in anatomy.regions.values()]
+    if anatomy.reference_region is not None:
+        drawn.append(_bbox(to_img(anatomy.reference_region)))
+    legend_box, legend_rows = _layout_legend(draw, legend, small, size, drawn)
+    obstacles = [b for b, _ in caption_boxes] + ([legend_box] if legend_box else [])
+    obstacles += [(x - r, y - r, x + r, y + r) for x, y in marks]  # labels leave the landmarks visible
+
+    labels = []
+    for bone, c in centres.items():
+        text = short_name(bone, label_lang)
+        if bone in score_map:
+            text += f" {score_map[bone]:.0f}"
+        if anatomy.regions[bone].qc_flags:
+            text += "?"
+        labels.append((bone, c, text))
+    placed = _place_labels(draw, labels, font, size, obstacles)
+    for bone, c, _ in labels:
+        box = placed[bone]
+        bx, by = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if np.hypot(bx - c[0], by - c[1]) > 0.5 * (box[3] - box[1]):
+            ex = float(np.clip(c[0], box[0], box[2]))
+            ey = float(np.clip(c[1], box[1], box[3]))
+            draw.line([(ex, ey), (float(c[0]), float(c[1]))], fill=_COLOURS[bone], width=1)
+            draw.ellipse((c[0] - 2, c[1] - 2, c[0] + 2, c[1] + 2), fill=_COLOURS[bone])
+    for bone, _, text in labels:
+        box = placed[bone]
+        flagged = bool(anatomy.regions[bone].qc_flags)
+        draw.rectangle(box, fill=(0, 0, 0), outline=WARNING if flagged else None, width=2 if flagged else 0)
+        draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), text, font=font, fill=_COLOURS[bone],
+                  anchor="mm")
+
+    for cbox, cline in caption_boxes:
+        if cline is None:
+            continue
+        draw.rectangle(cbox, fill=(0, 0, 0))
+        draw.text((cbox[0] + 4, cbox[1] + 2), cline, font=small, fill=(255, 255, 255))
     if score_map:
         w = min(200, size[0] // 4)
         for i in range(w):
-            draw.line([(8 + i, y), (8 + i, y + 10)], fill=_score_colour(100.0 * i / max(w - 1, 1)))
-    return np.asarray(base)
+            draw.line([(8 + i, bar_y), (8 + i, bar_y + 10)], fill=_score_colour(100.0 * i / max(w - 1, 1)))
+    if legend_box:
+        _draw_legend(draw, legend_box, legend_rows, small, lw)
+    return np.asarray(base), placed
 
 
-def save_overlay(radiograph, anatomy: WristAnatomy, path: str | Path, *, scores: dict | None = None,
-                 lang: str = "en") -> Path:
-    """Render (``render_overlay``) and write a PNG; returns the path."""
-    from PIL import Image
-
-    out = Path(path)
-    Image.fromarray(render_overlay(radiograph, anatomy, scores=scores, lang=lang)).save(out)
+def _wrap(draw, lines: list[str], font, width_px: float) -> list[str]:
+    """Break caption lines longer than ``width_px`` after "; " or ", " (continuations indented)."""
+    out = []
+    for line in lines:
+        if draw.textlength(line, font=font) <= width_px:
+            out.append(line)
+            continue
+        cur = ""
+        for piece in _pieces(line):
+            if cur and draw.textlength(cur + piece, font=font) > width_px:
+                out.append(cur.rstrip())
+                cur = "   " + piece.lstrip()
+            else:
+                cur += piece
+        if cur.strip():
+            out.append(cur.rstrip())
     return out
 
 
-def _label(draw, centre, text: str, font, colour) -> None:
-    box = draw.textbbox((0, 0), text, font=font, anchor="mm")
-    w, h = box[2] - box[0], box[3] - box[1]
-    x, y = float(centre[0]), float(centre[1])
-    draw.rectangle((x - w / 2 - 3, y - h / 2 - 2, x + w / 2 + 3, y + h / 2 + 2), fill=(0, 0, 0))
-    draw.text((x, y), text, font=font, fill=colour, anchor="mm")
+def _pieces(line: str) -> list[str]:
+    pieces, cur = [], ""
+    for i, ch in enumerate(line):
+        cur += ch
+        if ch in ";,、" and (i + 1 == len(line) or line[i + 1] == " " or ch == "、"):
+            pieces.append(cur)
+            cur = ""
+    if cur:
+        pieces.append(cur)
+    return pieces
+
+
+def _overlap(a, b, pad: float = 2.0) -> float:
+    """Overlap area of two boxes (x0, y0, x1, y1), each grown by ``pad``."""
+    w = min(a[2], b[2]) - max(a[0], b[0]) + 2 * pad
+    h = min(a[3], b[3]) - max(a[1], b[1]) + 2 * pad
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _place_labels(draw, labels, font, size, obstacles) -> dict:
+    """Greedy placement: each label at its region centre when free, else at the nearest free spot on rings
+    around it (12 directions, growing radius); labels stay inside the image and off the caption/legend.
+    When no spot is free, the spot with the least overlap is used."""
+    placed: dict = {}
+    boxes = list(obstacles)
+    ref = draw.textbbox((0, 0), "Mg", font=font, anchor="mm")
+    step = float(ref[3] - ref[1]) + 6
+    angles = np.deg2rad(np.arange(0, 360, 30) + 90)
+    offsets = [(0.0, 0.0)] + [(rad * step * np.cos(a), rad * step * np.sin(a))
+                              for rad in (0.5, 0.8, 1.3, 1.9, 2.6, 3.4, 4.4, 5.6) for a in angles]
+    for bone, c, text in labels:
+        tb = draw.textbbox((0, 0), text, font=font, anchor="mm")
+        hw, hh = (tb[2] - tb[0]) / 2 + 4, (tb[3] - tb[1]) / 2 + 3
+        best, best_cost = None, np.inf
+        for dx, dy in offsets:
+            x = float(np.clip(c[0] + dx, hw + 1, size[0] - hw - 1))
+            y = float(np.clip(c[1] + dy, hh + 1, size[1] - hh - 1))
+            box = (x - hw, y - hh, x + hw, y + hh)
+            cost = sum(_overlap(box, b) for b in boxes)
+            if cost == 0:
+                best = box
+                break
+            if cost < best_cost:
+                best, best_cost = box, cost
+        assert best is not None  # offsets is never empty
+        placed[bone] = tuple(int(round(v)) for v in best)
+        boxes.append(placed[bone])
+    return placed
+
+
+def _legend_items(anatomy: WristAnatomy, lang: str) -> list[tuple[str, str]]:
+    items = []
+    if anatomy.reference_region is not None:
+        items.append(("reference", t("anatomy.overlay.legend.reference", lang)))
+    if anatomy.axes:
+        items.append(("axis", t("anatomy.overlay.legend.axis", lang)))
+    if anatomy.landmarks:
+        items.append(("landmark", t("anatomy.overlay.legend.landmark", lang)))
+    if any(r.qc_flags for r in anatomy.regions.values()):
+        items.append(("flagged", t("anatomy.overlay.legend.flagged", lang)))
+    return items
+
+
+def _bbox(pts: np.ndarray) -> tuple[float, float, float, float]:
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def _layout_legend(draw, items, font, size, drawn):
+    """The legend box in the image corner (bottom left, bottom right, top right) covering least of
+    ``drawn`` (boxes of the caption, regions and reference region), and its rows."""
+    if not items:
+        return None, []
+    heights = [draw.textbbox((0, 0), text, font=font)[3] for _, text in items]
+    widths = [draw.textlength(text, font=font) for _, text in items]
+    row_h = max(heights) + 6
+    w = int(48 + max(widths) + 8)
+    h = int(row_h * len(items) + 8)
+    corners = [(4, size[1] - 4 - h), (size[0] - 4 - w, size[1] - 4 - h), (size[0] - 4 - w, 4)]
+    boxes = [(x, y, x + w, y + h) for x, y in corners]
+    box = min(boxes, key=lambda b: sum(_overlap(b, d, 0.0) for d in drawn))
+    rows = [(kind, text, box[1] + 4 + i * row_h, row_h) for i, (kind, text) in enumerate(items)]
+    return box, rows
+
+
+def _draw_legend(draw, box, rows, font, lw) -> None:
+    draw.rectangle(box, fill=(0, 0, 0), outline=(110, 110, 110))
+    x = box[0] + 6
+    for kind, text, y, row_h in rows:
+        cy = y + row_h / 2
+        if kind == "reference":
+            _dashed(draw, np.array([[x, cy], [x + 30, cy]], dtype=float), _REFERENCE, max(1, lw - 1),
+                    closed=False, dash=5.0)
+        elif kind == "axis":
+            _dashed(draw, np.array([[x, cy], [x + 30, cy]], dtype=float), _AXIS, 1, closed=False, dash=5.0)
+        elif kind == "landmark":
+            _cross(draw, x + 15, cy, max(3, lw + 1), max(1, lw - 1))
+        else:
+            draw.rectangle((x + 6, cy - row_h / 2 + 2, x + 26, cy + row_h / 2 - 2), outline=WARNING, width=2)
+            draw.text((x + 16, cy), "?", font=font, fill=(255, 255, 255), anchor="mm")
+        draw.text((x + 40, cy), text, font=font, fill=(255, 255, 255), anchor="lm")
+
+
+def _cross(draw, x: float, y: float, r: float, width: int) -> None:
+    draw.line([(x - r, y), (x + r, y)], fill=_LANDMARK, width=width)
+    draw.line([(x, y - r), (x, y + r)], fill=_LANDMARK, width=width)
 
 
 def _dashed(draw, pts: np.ndarray, colour, width: int, closed: bool = True, dash: float = 8.0) -> None:
-    p = np.vstack([pts, pts[:1]]) if closed else np.asarray(pts)
-    for a, b in zip(p[:-1], p[1:], strict=True):
-        seg = np.linalg.norm(b - a)
-        n = max(1, int(seg / dash))
-        for i in range(0, n, 2):
-            s, e = a + (b - a) * i / n, a + (b - a) * min(i + 1, n) / n
-            draw.line([tuple(s), tuple(e)], fill=colour, width=width)
+    """Dashes of ``dash`` px along the arc length of the polyline (a dense polygon still looks dashed)."""
+    p = np.vstack([pts, pts[:1]]) if closed else np.asarray(pts, dtype=float)
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    total = float(seg.sum())
+    if total <= 0:
+        return
+    s_all = np.concatenate([[0.0], np.cumsum(seg)])
+    for start in np.arange(0.0, total, 2 * dash):
+        s = np.concatenate([[start], s_all[(s_all > start) & (s_all < start + dash)], [min(start + dash, total)]])
+        xy = np.column_stack([np.interp(s, s_all, p[:, 0]), np.interp(s, s_all, p[:, 1])])
+        draw.line([tuple(q) for q in xy], fill=colour, width=width)
