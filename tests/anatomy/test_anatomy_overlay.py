@@ -109,3 +109,11 @@ def test_caption_names_each_flagged_region_with_its_reasons_apart_from_missing_b
         assert missing == [t("anatomy.overlay.missing_regions", lang, bones=p)]
         flagged_line = next(line for line in lines if mc2 in line)
         assert p not in flagged_line.split(":", 1)[1]
+    # an image-wide flag on every region is said once, not repeated per region
+    immature = replace(an, qc_flags=("skeletally_immature",),
+                       regions={b: replace(r, qc_flags=("skeletally_immature",) + (("low_confidence",)
+                                                                                   if b == Bone.ULNA else ()))
+                                for b, r in an.regions.items()})
+    text = "\n".join(caption_lines(immature, "en"))
+    assert text.count(t("anatomy.qc.skeletally_immature", "en")) == 1
+    assert t("anatomy.overlay.all_regions", "en") in text and "U: low confidence" in text

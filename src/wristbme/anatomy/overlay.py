@@ -90,7 +90,8 @@ def caption_lines(anatomy: WristAnatomy, lang: str = "en", *, scored: bool = Fal
     """The caption texts (unwrapped) for ``anatomy``.
 
     Image flags first (``low_confidence`` says how many regions are weak), then the pose match, the flagged
-    regions grouped by their reasons (``"R, S: low confidence; MC2: cropped"``) and the bones not found.
+    regions grouped by their reasons (``"R, S: low confidence; MC2: cropped"``; an image flag carried by every
+    region is said once as "all regions") and the bones not found.
     """
     lines = []
     weak = sum("low_confidence" in r.qc_flags for r in anatomy.regions.values())
@@ -101,15 +102,20 @@ def caption_lines(anatomy: WristAnatomy, lang: str = "en", *, scored: bool = Fal
     else:
         lines.append(t("anatomy.overlay.no_flags", lang))
     lines.append(t("anatomy.overlay.confidence", lang, value=f"{anatomy.confidence:.2f}"))
+    # a flag on every region that the image QC line already names is said once ("all regions")
+    regions = [anatomy.regions[b] for b in Bone if b in anatomy.regions]
+    common = set.intersection(*(set(r.qc_flags) for r in regions)) if regions else set()
+    common &= set(anatomy.qc_flags)
     groups: dict[tuple[str, ...], list[Bone]] = {}
-    for bone in Bone:
-        reg = anatomy.regions.get(bone)
-        if reg is not None and reg.qc_flags:
-            groups.setdefault(tuple(reg.qc_flags), []).append(bone)
-    if groups:
-        parts = [t("anatomy.overlay.region_reasons", lang, bones=", ".join(short_name(b, lang) for b in bones),
-                   reasons=", ".join(t(f"anatomy.qc.{q}", lang) for q in flags))
-                 for flags, bones in groups.items()]
+    for reg in regions:
+        own = tuple(q for q in reg.qc_flags if q not in common)
+        if own:
+            groups.setdefault(own, []).append(reg.bone)
+    parts = [t("anatomy.overlay.all_regions", lang)] if common else []
+    parts += [t("anatomy.overlay.region_reasons", lang, bones=", ".join(short_name(b, lang) for b in bones),
+                reasons=", ".join(t(f"anatomy.qc.{q}", lang) for q in flags))
+              for flags, bones in groups.items()]
+    if parts:
         lines.append(t("anatomy.overlay.flagged_regions", lang, bones="; ".join(parts)))
     missing = [b for b in Bone if b not in anatomy.regions]
     if missing:
