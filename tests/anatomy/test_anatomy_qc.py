@@ -45,6 +45,12 @@ def test_carpal_that_does_not_look_like_a_carpal_is_implausible():
     assert _qc.implausible_regions(_cues(mc3={"landmark_ncc": 0.05})) == set()  # carpals only
 
 
+def test_thumb_base_that_does_not_look_like_one_is_implausible():
+    """SHS_NET test_img2: the MC1 region lay on the thumb shaft (patch NCC 0.32; real adults >= 0.59)."""
+    assert _qc.implausible_regions(_cues(mc1={"landmark_ncc": 0.32})) == {Bone.MC1}
+    assert _qc.implausible_regions(_cues(mc1={"landmark_ncc": 0.55})) == set()
+
+
 @pytest.mark.parametrize("partner", ["scaphoid", "lunate"])
 def test_radius_is_doubtful_when_its_radiocarpal_partner_is_not_found(partner):
     """The radius region ends at the radiocarpal joint, fitted with the scaphoid and lunate (RAM-W600 0210:

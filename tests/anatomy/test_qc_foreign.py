@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from wristbme.anatomy import _qc, locate
+from wristbme.bones import Bone
 from wristbme.synth import foreign
 
 from .conftest import located, phantom
@@ -204,3 +205,11 @@ def test_pediatric_hands_are_not_scored(shared_dir, sub, name, spacing_mm, later
     an = locate(_real(shared_dir, sub, name, spacing_mm, laterality))
     assert {"skeletally_immature", "not_identifiable"} & set(an.qc_flags)
     assert "cast_or_metal" not in an.qc_flags
+
+
+@pytest.mark.slow
+def test_adolescent_thumb_base_placed_on_the_shaft_is_flagged(shared_dir):
+    """SHS_NET test_img2 is not recognised as immature (above), but its one clearly wrong region — MC1 on the
+    thumb shaft, found in the visual review of the overlays — must not be scored silently."""
+    an = locate(_real(shared_dir, "shsnet", "test_img2_L.png", 0.2, "L"))
+    assert "low_confidence" in an.regions[Bone.MC1].qc_flags

@@ -46,6 +46,12 @@ MIN_CARPAL_MATCH = 0.15
 fused or hidden): that region gets ``low_confidence``. RAM-W600: the destroyed lunate of 0143 0.14; 5 other
 carpals of the 18 wrists 0.01-0.14 (1 wrong, 4 right but weak, RA-changed); phantoms ≥ 0.2 on every
 identifiable image. The threshold rests on one destroyed wrist."""
+MIN_THUMB_BASE_MATCH = 0.40
+"""Local NCC of the MC1 base patch below which that region gets ``low_confidence``. The thumb ray moves
+more relative to the carpus than the other rays, so the shape model places its base least surely. Real
+images (shipped atlas): RAM-W600 0.59-0.84, the DHA child 0.45 (whole image not identifiable), SHS_NET
+adolescents 0.62, 0.75 and 0.32 — the last with the MC1 region on the thumb shaft, 1 cm past the base
+(visual review); 48 phantoms 0.47-0.99 (median 0.93). The threshold rests on that one case."""
 RADIOCARPAL_PARTNERS = (Bone.SCAPHOID, Bone.LUNATE)
 """The carpal bones that sit in the distal radius's articular fossae. The radius region ends at that joint,
 and its articular landmarks are fitted together with theirs: when one of them does not look like a carpal
@@ -600,7 +606,7 @@ def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
     """Regions whose evidence contradicts the atlas: neighbour spacing outside ``NEIGHBOUR_LIMITS`` (both
     bones of the pair), too little bone signal inside (``MIN_REGION_CONTRAST``) or a carpal centre that does
     not look like one (``MIN_CARPAL_MATCH``; for the scaphoid and lunate the radius too,
-    ``RADIOCARPAL_PARTNERS``)."""
+    ``RADIOCARPAL_PARTNERS``), or a thumb base that does not look like one (``MIN_THUMB_BASE_MATCH``)."""
     out: set[Bone] = set()
     for (a, b), (lo, hi) in NEIGHBOUR_LIMITS.items():
         r = region_cues.get(a.value, {}).get(f"spacing_{b.value}")
@@ -616,6 +622,9 @@ def implausible_regions(region_cues: dict[str, dict[str, float]]) -> set[Bone]:
             out.add(bone)
             if bone in RADIOCARPAL_PARTNERS:
                 out.add(Bone.RADIUS)
+    m = region_cues.get(Bone.MC1.value, {}).get("landmark_ncc")
+    if m is not None and m < MIN_THUMB_BASE_MATCH:
+        out.add(Bone.MC1)
     return out
 
 
