@@ -98,3 +98,20 @@ def test_within_bone_auc_ignores_prevalence_differences_between_bones():
     exact = [roc_auc_score(y[bones == b], score[bones == b]) for b in ("a", "b")]
     w = [y[bones == b].sum() * (1 - y[bones == b]).sum() for b in ("a", "b")]
     assert within["auc"] == pytest.approx(np.average(exact, weights=w))
+
+
+def test_nonnegative_logistic_fit_fixes_a_negative_slope_at_zero():
+    from wristbme.model.metrics import logistic_fit
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 2))
+    y = (rng.random(200) < 1 / (1 + np.exp(-(1.5 * x[:, 0] - 2.0 * x[:, 1])))).astype(float)
+    free, _ = logistic_fit(x, y)
+    assert free[0] > 0 > free[1]
+    coef, intercept = logistic_fit(x, y, nonnegative=True)
+    assert coef[1] == 0.0 and coef[0] > 0
+    alone, b = logistic_fit(x[:, :1], y)  # the constrained fit is the fit without the negative input
+    assert coef[0] == pytest.approx(alone[0]) and intercept == pytest.approx(b)
+    # a fit whose slopes are positive anyway is unchanged
+    pos = (rng.random(200) < 1 / (1 + np.exp(-(x[:, 0] + x[:, 1])))).astype(float)
+    assert np.allclose(logistic_fit(x, pos, nonnegative=True)[0], logistic_fit(x, pos)[0])

@@ -122,6 +122,10 @@ def _sigmoid(x):
 
 WRIST_TOP_K = 3
 
+ENGINE_VERSION = 2
+"""Version of the fitting procedure, part of the model id: bump when the same data would give another model.
+2: monotone Platt slope and wrist weights (``logistic_fit(nonnegative=True)``)."""
+
 
 def _wrist_inputs(logits: np.ndarray, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per image: [mean of the top-3, mean of all] calibrated bone logits (the top-3 mean is steadier than
@@ -243,7 +247,10 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
             if auc > best_auc + 1e-12:
                 best, best_auc, best_oof = params, auc, oof
         final = make_estimator(method, best, seed).fit(Z, y)
-    coef, b = logistic_fit(best_oof.reshape(-1, 1), y)
+    # monotone stages: a higher classifier output may never mean a lower BME probability. Unconstrained,
+    # both stages learned negative slopes from the anti-learning bias of cross-validated scores under the
+    # null (held-out positives lower the training prevalence) and turned it into a spurious AUC > 0.5
+    coef, b = logistic_fit(best_oof.reshape(-1, 1), y, nonnegative=True)
     a = float(coef[0])
     lg = a * best_oof + b
     ids, W = _wrist_inputs(lg, image_ids)
@@ -252,10 +259,10 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     if wy.min() == wy.max():
         wrist = (1.0, 0.0, 0.0)  # degenerate cohort: wrist logit = max bone logit
     else:
-        wc, wi = logistic_fit(W, wy)
+        wc, wi = logistic_fit(W, wy, nonnegative=True)
         wrist = (float(wc[0]), float(wc[1]), float(wi))
     return Engine(method, tuple(feature_names), dict(best), med, cb, final, (a, b), wrist, mu, sd, inner_auc,
                   inputs, None if sel is None else tuple(int(i) for i in sel))
 
 
-__all__ = ["Engine", "METHODS", "fit_engine", "grouped_splits", "make_estimator"]
+__all__ = ["ENGINE_VERSION", "Engine", "METHODS", "fit_engine", "grouped_splits", "make_estimator"]

@@ -165,14 +165,28 @@ def calibration(y, prob) -> dict:
     return {"slope": float(coef[0]), "intercept": float(intercept)}
 
 
-def logistic_fit(X, y, *, ridge: float = 1e-4, max_iter: int = 100) -> tuple[np.ndarray, float]:
+def logistic_fit(X, y, *, ridge: float = 1e-4, max_iter: int = 100,
+                 nonnegative: bool = False) -> tuple[np.ndarray, float]:
     """Logistic regression by Newton–Raphson (IRLS) with a tiny ridge on the slopes (not the intercept).
 
     For the few-parameter fits of the engine (Platt scaling, wrist stage, calibration slope): exact,
     deterministic and fast. Returns (coefficients, intercept).
+
+    ``nonnegative=True`` constrains every slope to be >= 0 (active set: a slope that comes out negative is
+    fixed at 0 and the rest refitted), for fits that must be monotone, e.g. a wrist score that may never fall
+    when a bone's score rises.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    if nonnegative:
+        free = np.ones(X.shape[1], dtype=bool)
+        coef = np.zeros(X.shape[1])
+        while True:
+            c, intercept = logistic_fit(X[:, free], y, ridge=ridge, max_iter=max_iter)
+            if (c >= 0).all():
+                coef[free] = c
+                return coef, intercept
+            free[np.flatnonzero(free)[c < 0]] = False
     A = np.concatenate([X, np.ones((len(X), 1))], axis=1)
     beta = np.zeros(A.shape[1])
     R = np.eye(A.shape[1]) * ridge

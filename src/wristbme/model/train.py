@@ -28,7 +28,7 @@ from wristbme import __version__
 from wristbme.errors import ModelError
 from wristbme.features.schema import FeatureSchema
 from wristbme.model.artifact import ModelArtifact, jsonable
-from wristbme.model.engine import METHODS, fit_engine, grouped_splits
+from wristbme.model.engine import ENGINE_VERSION, METHODS, fit_engine, grouped_splits
 from wristbme.model.metrics import auc_ci, auc_within, brier, calibration
 from wristbme.model.robustness import MIN_FEATURE_ICC, feature_reproducibility, robust_features
 
@@ -193,7 +193,7 @@ def _model_id(data: TrainingData, method: str, combat: bool, seed: int, inputs: 
               selected: tuple[int, ...] | None = None) -> str:
     h = hashlib.sha256()
     h.update(data.schema["hash"].encode())
-    h.update(f"{method}|{combat}|{seed}|{__version__}|{inputs}".encode())
+    h.update(f"{method}|{combat}|{seed}|{__version__}|{inputs}|engine{ENGINE_VERSION}".encode())
     if selected is not None:
         h.update(("features:" + ",".join(map(str, selected))).encode())
     h.update(np.ascontiguousarray(np.nan_to_num(data.X, nan=-9e9)).tobytes())
