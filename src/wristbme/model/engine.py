@@ -122,19 +122,23 @@ def _sigmoid(x):
 
 WRIST_TOP_K = 3
 
-ENGINE_VERSION = 2
+ENGINE_VERSION = 3
 """Version of the fitting procedure, part of the model id: bump when the same data would give another model.
-2: monotone Platt slope and wrist weights (``logistic_fit(nonnegative=True)``)."""
+2: monotone Platt slope and wrist weights; 3: the wrist stage's inputs are (top-3 minus mean, mean)."""
 
 
 def _wrist_inputs(logits: np.ndarray, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per image: [mean of the top-3, mean of all] calibrated bone logits (the top-3 mean is steadier than
-    the maximum); returns (unique image ids, (n_images, 2))."""
+    """Per image: [mean of the top-3 minus mean of all, mean of all] calibrated bone logits.
+
+    The first is how far the most suspicious bones stand out from the wrist's own bones (BME is focal; an
+    acquisition change that moves every bone of an image alike does not move it); the second is the wrist's
+    overall level. The top-3 mean is steadier than the maximum. Returns (unique image ids, (n_images, 2)).
+    """
     ids, inv = np.unique(np.asarray(image_ids).astype(str), return_inverse=True)
     out = np.empty((len(ids), 2))
     for i in range(len(ids)):
         v = np.sort(logits[inv == i])[::-1]
-        out[i] = (v[:WRIST_TOP_K].mean(), v.mean())
+        out[i] = (v[:WRIST_TOP_K].mean() - v.mean(), v.mean())
     return ids, out
 
 
@@ -150,7 +154,7 @@ class Engine:
     classifier: object
     platt: tuple[float, float]
     wrist_coef: tuple[float, float, float]
-    """(w_top3, w_mean, intercept) of the wrist logistic stage."""
+    """(w_contrast, w_mean, intercept) of the wrist logistic stage (see ``_wrist_inputs``), weights >= 0."""
     bone_mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     bone_sd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     inner_auc: dict = field(default_factory=dict)
@@ -257,7 +261,7 @@ def fit_engine(X: np.ndarray, y: np.ndarray, groups: np.ndarray, sites: np.ndarr
     ids_all = np.asarray(image_ids).astype(str)
     wy = np.array([y[ids_all == i].max() for i in ids])
     if wy.min() == wy.max():
-        wrist = (1.0, 0.0, 0.0)  # degenerate cohort: wrist logit = max bone logit
+        wrist = (1.0, 1.0, 0.0)  # degenerate cohort: wrist logit = mean of the top-3 bone logits
     else:
         wc, wi = logistic_fit(W, wy, nonnegative=True)
         wrist = (float(wc[0]), float(wc[1]), float(wi))
