@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sfft
 
-FLAT_ROUNDING = 8.0 * float(np.finfo(np.float32).eps)
+FLAT_EPS = float(np.finfo(np.float32).eps)
+"""Windows whose (variance × template sum of squares) is at most this get NCC 0 (as in ``match_template``)."""
+FLAT_ROUNDING = 8.0 * FLAT_EPS
 """Coarse search: a window whose sum of squared deviations is below ``FLAT_ROUNDING`` × template width ×
 the image's largest column sum of squares (the size of the float32 rounding error of its window sums) counts
 as flat (NCC 0)."""
-FLAT_EPS = float(np.finfo(np.float32).eps)
-"""Windows whose (variance × template sum of squares) is at most this get NCC 0 (as in ``match_template``)."""
 
 
 def _column_sums(img: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
@@ -167,7 +167,6 @@ class SkimageBank:
         h, w = image.shape
         col = np.cumsum(np.stack([image, image ** 2]), axis=1)  # sums and sums of squares
         col_sq_max = float(col[1, -1].max()) if h else 0.0  # the largest column sum of squares
-        eps = np.finfo(np.float32).eps
         out = []
         for t in templates:
             m, n = t.shape
@@ -198,7 +197,7 @@ class SkimageBank:
             # a window whose variance is below the rounding error of its float32 sums is flat, not a match:
             # match_template divides rounding noise there and can score far above 1
             flat_floor = float(np.sqrt(FLAT_ROUNDING * n * col_sq_max * float(ssd)))
-            np.divide(numerator, denominator, out=response, where=denominator > max(eps, flat_floor))
+            np.divide(numerator, denominator, out=response, where=denominator > max(FLAT_EPS, flat_floor))
             out.append((response, pr, pc))
         return out
 
