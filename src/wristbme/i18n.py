@@ -78,6 +78,12 @@ def t(key: str, lang: str | None = None, /, **values: object) -> str:
     return texts[normalize_lang(lang)].format(**values)
 
 
+def join_list(items, lang: str | None = None, /) -> str:
+    """Items of a list in running text: "a, b, c" in English, "a、b、c" (the Japanese enumeration comma) in
+    Japanese."""
+    return ("、" if normalize_lang(lang) == "ja" else ", ").join(str(i) for i in items)
+
+
 def placeholders(text: str) -> set[str]:
     """Names of the ``{placeholders}`` in ``text``."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

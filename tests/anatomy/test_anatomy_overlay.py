@@ -100,7 +100,8 @@ def test_caption_names_each_flagged_region_with_its_reasons_apart_from_missing_b
         low, cut = t("anatomy.qc.low_confidence", lang), t("anatomy.qc.cropped", lang)
         s, u, mc2, p = (("S", "U", "MC2", "P") if lang == "en" else
                         (Bone.SCAPHOID.label("ja"), Bone.ULNA.label("ja"), "第2MC", Bone.PISIFORM.label("ja")))
-        assert f"{u}, {s}: {low}" in text or f"{s}, {u}: {low}" in text
+        sep = ", " if lang == "en" else "、"  # the Japanese enumeration comma between Japanese bone names
+        assert f"{u}{sep}{s}: {low}" in text or f"{s}{sep}{u}: {low}" in text
         assert f"{mc2}: {cut}" in text
         # the image flag says how many regions are weak; the number beside it is the pose match
         assert t("anatomy.overlay.low_confidence_regions", lang, n=2) in lines[0]

@@ -106,3 +106,4 @@ def test_white_point_is_a_border_plateau_not_the_brightest_bone():
     assert white_point(rotated) == pytest.approx(4095, abs=40)
     noisy = img + rng.normal(scale=30, size=img.shape)
     assert white_point(noisy) == pytest.approx(4095, abs=120)
+

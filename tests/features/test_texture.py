@@ -106,3 +106,21 @@ def test_schema_hash_depends_on_spacing_and_is_stable():
     assert S.feature_schema(0.2).hash == S.feature_schema(0.2).hash
     assert S.feature_schema(0.2).hash != S.feature_schema(0.3).hash
     assert len(set(S.FEATURE_NAMES)) == len(S.FEATURE_NAMES)
+
+
+def test_fine_lbp_sees_smoothing_and_keeps_only_pixels_whose_circle_is_inside():
+    from scipy.ndimage import gaussian_filter
+
+    from wristbme.features.texture import lbp_code_map
+
+    rng = np.random.default_rng(5)
+    rough = 1.0 + 0.2 * gaussian_filter(rng.normal(size=(80, 80)), 0.7)
+    smooth = gaussian_filter(rough, 2.0)
+    mask = np.ones_like(rough, dtype=bool)
+    r = lbp_features(rough, mask, 0.2, S.LBP_FINE_RADIUS_MM, suffix="_0p4mm")
+    s = lbp_features(smooth, mask, 0.2, S.LBP_FINE_RADIUS_MM, suffix="_0p4mm")
+    assert set(r) >= {"texture_lbp_entropy_0p4mm", "texture_lbp_nonuniform_fraction_0p4mm"}
+    assert s["texture_lbp_nonuniform_fraction_0p4mm"] < r["texture_lbp_nonuniform_fraction_0p4mm"] - 0.05
+    codes = lbp_code_map(rough, mask, 0.2, S.LBP_FINE_RADIUS_MM)
+    # 0.4 mm at 0.2 mm spacing is a 2-pixel circle: the valid pixels are the mask eroded twice
+    assert codes[1].sum() == 76 * 76

@@ -17,7 +17,7 @@ import numpy as np
 
 from wristbme.anatomy.types import LANDMARKS, WristAnatomy
 from wristbme.bones import Bone
-from wristbme.i18n import t
+from wristbme.i18n import join_list, t
 
 MAX_SIDE_PX = 1400
 MIN_SIDE_PX = 900
@@ -98,7 +98,7 @@ def caption_lines(anatomy: WristAnatomy, lang: str = "en", *, scored: bool = Fal
     if anatomy.qc_flags:
         texts = [t("anatomy.overlay.low_confidence_regions", lang, n=weak) if q == "low_confidence"
                  else t(f"anatomy.qc.{q}", lang) for q in anatomy.qc_flags]
-        lines.append(t("anatomy.overlay.flags", lang, flags=", ".join(texts)))
+        lines.append(t("anatomy.overlay.flags", lang, flags=join_list(texts, lang)))
     else:
         lines.append(t("anatomy.overlay.no_flags", lang))
     lines.append(t("anatomy.overlay.confidence", lang, value=f"{anatomy.confidence:.2f}"))
@@ -112,14 +112,15 @@ def caption_lines(anatomy: WristAnatomy, lang: str = "en", *, scored: bool = Fal
         if own:
             groups.setdefault(own, []).append(reg.bone)
     parts = [t("anatomy.overlay.all_regions", lang)] if common else []
-    parts += [t("anatomy.overlay.region_reasons", lang, bones=", ".join(short_name(b, lang) for b in bones),
-                reasons=", ".join(t(f"anatomy.qc.{q}", lang) for q in flags))
+    parts += [t("anatomy.overlay.region_reasons", lang, bones=join_list((short_name(b, lang) for b in bones), lang),
+                reasons=join_list((t(f"anatomy.qc.{q}", lang) for q in flags), lang))
               for flags, bones in groups.items()]
     if parts:
         lines.append(t("anatomy.overlay.flagged_regions", lang, bones="; ".join(parts)))
     missing = [b for b in Bone if b not in anatomy.regions]
     if missing:
-        lines.append(t("anatomy.overlay.missing_regions", lang, bones=", ".join(short_name(b, lang) for b in missing)))
+        lines.append(t("anatomy.overlay.missing_regions", lang,
+                        bones=join_list((short_name(b, lang) for b in missing), lang)))
     if anatomy.corrections:
         lines.append(t("anatomy.overlay.corrected", lang))
     if scored:

@@ -301,6 +301,7 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
         feats.update(fractal_features(win, trabecular, spacing_mm))
         feats.update(glcm_features(win, trabecular, spacing_mm))
         feats.update(lbp_features(win, trabecular, spacing_mm))
+        feats.update(lbp_features(win, trabecular, spacing_mm, S.LBP_FINE_RADIUS_MM, suffix="_0p4mm"))
         feats.update(wavelet_features(win, trabecular, spacing_mm))
         feats.update(subchondral_features(win, m, others, depth, outside, spacing_mm))
         feats.update(focal_features(win, m, depth, spacing_mm, axis_dir))

@@ -146,32 +146,39 @@ def fractal_features(image: np.ndarray, mask: np.ndarray, spacing_mm: float) -> 
     }
 
 
-def lbp_features(image: np.ndarray, mask: np.ndarray, spacing_mm: float) -> dict[str, float]:
-    """Rotation-invariant uniform LBP (skimage ``method='uniform'``) histogram summaries inside the mask."""
+def lbp_code_map(image: np.ndarray, mask: np.ndarray, spacing_mm: float,
+                 radius_mm: float = S.LBP_RADIUS_MM) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation-invariant uniform LBP codes (skimage ``method='uniform'``, P = ``schema.LBP_POINTS``) at
+    ``radius_mm``, and the pixels of ``mask`` whose whole sampling circle lies inside it.
+
+    Codes 0..P are the uniform patterns (number of brighter neighbours), P + 1 the non-uniform ones. The
+    image is first cut into integer grey levels of ``schema.LBP_QUANTUM_REF`` so that ties are exact and noise
+    below that step is ignored.
+    """
+    from scipy.ndimage import binary_erosion
     from skimage.feature import local_binary_pattern
 
-    P = S.LBP_POINTS
-    radius_px = max(1.0, S.LBP_RADIUS_MM / spacing_mm)
-    # integer grey levels (fixed quantum in ref units) so ties are exact and noise below it is ignored
+    radius_px = max(1.0, radius_mm / spacing_mm)
     levels = np.floor(image.astype(np.float64) / S.LBP_QUANTUM_REF).astype(np.int32)
-    codes = local_binary_pattern(levels, P, radius_px, method="uniform")
-    # only pixels whose whole circle lies in the mask
-    from scipy.ndimage import binary_erosion
-
+    codes = local_binary_pattern(levels, S.LBP_POINTS, radius_px, method="uniform")
     inner = binary_erosion(mask, iterations=int(np.ceil(radius_px)))
-    vals = codes[inner].astype(np.int64)
-    nan = float("nan")
+    return codes.astype(np.int64), inner
+
+
+def lbp_features(image: np.ndarray, mask: np.ndarray, spacing_mm: float, radius_mm: float = S.LBP_RADIUS_MM,
+                 suffix: str = "") -> dict[str, float]:
+    """LBP histogram summaries inside the mask (``lbp_code_map`` at ``radius_mm``), keys ending in ``suffix``."""
+    P = S.LBP_POINTS
+    code_map, inner = lbp_code_map(image, mask, spacing_mm, radius_mm)
+    vals = code_map[inner]
+    keys = [k + suffix for k in ("texture_lbp_entropy", "texture_lbp_flat_fraction", "texture_lbp_edge_fraction",
+                                 "texture_lbp_nonuniform_fraction")]
     if vals.size < 10:
-        return dict.fromkeys(("texture_lbp_entropy", "texture_lbp_flat_fraction", "texture_lbp_edge_fraction",
-                              "texture_lbp_nonuniform_fraction"), nan)
+        return dict.fromkeys(keys, float("nan"))
     hist = np.bincount(vals, minlength=P + 2).astype(np.float64) / vals.size
     nz = hist[hist > 0]
-    return {
-        "texture_lbp_entropy": float(-(nz * np.log2(nz)).sum()),
-        "texture_lbp_flat_fraction": float(hist[0] + hist[P]),
-        "texture_lbp_edge_fraction": float(hist[P // 2 - 1:P // 2 + 2].sum()),
-        "texture_lbp_nonuniform_fraction": float(hist[P + 1]),
-    }
+    return dict(zip(keys, (float(-(nz * np.log2(nz)).sum()), float(hist[0] + hist[P]),
+                           float(hist[P // 2 - 1:P // 2 + 2].sum()), float(hist[P + 1])), strict=True))
 
 
 def wavelet_features(image: np.ndarray, mask: np.ndarray, spacing_mm: float) -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 Validation schemes (all patient-grouped; nothing fitted ever sees a held-out row):
 
-- ``cv``: nested cross-validation. Outer ``StratifiedGroupKFold`` over patients (default 5 folds); inside
+- ``cv``: nested cross-validation. Outer ``StratifiedGroupKFold`` over patients (default 5 folds),
+  stratified per (bone, label) so that every fold holds about the same share of each bone's positives; inside
   each outer training part, ``fit_engine`` runs its own grouped inner folds for hyper-parameters, Platt
   calibration and the wrist stage, and ComBat (when asked) is fitted on the outer training part only and
   applied to the held-out fold with the fitted parameters.
@@ -28,7 +29,7 @@ from wristbme import __version__
 from wristbme.errors import ModelError
 from wristbme.features.schema import FeatureSchema
 from wristbme.model.artifact import ModelArtifact, jsonable
-from wristbme.model.engine import ENGINE_VERSION, METHODS, fit_engine, grouped_splits
+from wristbme.model.engine import ENGINE_VERSION, METHODS, bone_label_strata, fit_engine, grouped_splits
 from wristbme.model.metrics import auc_ci, auc_within, brier, calibration
 from wristbme.model.robustness import MIN_FEATURE_ICC, feature_reproducibility, robust_features
 
@@ -127,7 +128,7 @@ def _wrist_truth(data: TrainingData, img_ids: np.ndarray) -> tuple[np.ndarray, n
 def cross_validate(data: TrainingData, *, method: str = "enet", combat: bool = False, seed: int = 0,
                    outer_folds: int = 5, inputs: str = "robust", selected: tuple[int, ...] | None = None) -> dict:
     """Nested, patient-grouped CV. Returns metrics, the folds (patients per fold) and OOF predictions."""
-    splits = grouped_splits(data.y, data.groups, outer_folds, seed)
+    splits = grouped_splits(data.y, data.groups, outer_folds, seed, strata=bone_label_strata(data.bones, data.y))
     bone_p = np.full(len(data.y), np.nan)
     wrist_rows = []
     folds = []
