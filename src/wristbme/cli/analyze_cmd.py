@@ -8,7 +8,6 @@ import typer
 
 from wristbme.cli.context import emit, info, state
 from wristbme.errors import ConfigError
-from wristbme.i18n import normalize_lang
 
 
 def _headline(numbers: dict) -> dict:
@@ -39,26 +38,16 @@ def register(app: typer.Typer) -> None:
         study: Path = typer.Option(None, "--study", help="Study folder (with study.toml). / 研究フォルダ"),
         demo_data: bool = typer.Option(False, "--demo-data",
                                        help="Use synthetic demo data instead of a study. / 合成デモデータを使用"),
-        lang: str = typer.Option(None, "--lang", help="Report language ja or en (default: the global --lang). "
-                                                      "/ レポートの言語"),
         bootstrap: int = typer.Option(1000, "--bootstrap", min=50, help="Bootstrap replicates. / ブートストラップ回数"),
         seed: int = typer.Option(0, "--seed", help="Bootstrap seed. / 乱数シード"),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write report.pdf. / PDFも作成"),
         patients: int = typer.Option(200, "--patients", min=10, help="Demo data: patients. / デモの患者数"),
         sites: int = typer.Option(4, "--sites", min=1, max=99, help="Demo data: sites. / デモの施設数"),
-        json_out: bool = typer.Option(False, "--json", help="Print the headline numbers as JSON. / 主要な数値をJSONで出力"),
     ) -> None:
         """Analyse the study and write the report (HTML, PDF, numbers.json). / 解析してレポートを作成します"""
         from wristbme.report import build_report, synthetic_study_data
 
-        st = state(ctx)
-        if json_out:
-            st.json = True
-        if lang is not None:
-            try:
-                st.lang = normalize_lang(lang)
-            except ValueError:
-                raise ConfigError(f"--lang: {lang!r} is not supported; use ja or en") from None
+        st = state(ctx)  # --lang (the report's language) and --json are the global options, given anywhere
         if demo_data:
             info(ctx, "report.cli.demo", patients=patients, sites=sites)
             data = synthetic_study_data(patients, sites, seed=seed)

@@ -7,13 +7,52 @@ import logging
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from wristbme import __version__
 from wristbme.cli.context import CliState, print_json, stderr_console
 from wristbme.errors import WristBmeError
 from wristbme.i18n import default_lang, normalize_lang, t
 
+GLOBAL_FLAGS = ("--json", "--debug")
+GLOBAL_VALUE_OPTIONS = ("--lang",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move the global options given after the command (``wristbme score F.dcm --json``) in front of it.
+
+    The global options belong to the top-level callback, so click would refuse them after a subcommand;
+    users (and the docs) put ``--json`` and ``--lang`` at the end. Nothing after ``--`` is touched.
+    """
+    args = list(args)
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUE_OPTIONS):
+            front.append(arg)
+        elif arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class _GlobalOptionsAnywhere(TyperGroup):
+    """The top-level group: global options are accepted before or after the command."""
+
+    def parse_args(self, ctx, args):  # noqa: ANN001, ANN201 - click's signature
+        return super().parse_args(ctx, hoist_global_options(args))
+
+
 app = typer.Typer(
+    cls=_GlobalOptionsAnywhere,
     name="wristbme",
     help="wristbme: MRI bone marrow edema estimated from wrist radiographs (study software). "
     "/ 手関節X線写真からMRI骨髄浮腫を推定する研究用ソフトウェア",
@@ -44,8 +83,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout. / JSON で出力"),
-    lang: str = typer.Option(None, "--lang", help="ja or en (default: from the locale). / 表示言語"),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout (before or after the "
+                                  "command). / JSON で出力（コマンドの前後どちらでも可）"),
+    lang: str = typer.Option(None, "--lang", help="ja or en (default: from the locale; before or after the "
+                             "command). / 表示言語（コマンドの前後どちらでも可）"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs. / デバッグ表示"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit. / バージョン表示"),
@@ -132,7 +173,9 @@ def run() -> None:
     except Exception as exc:  # click usage errors and real bugs
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer >= 0.22 raises its vendored click's exceptions (typer._click), which are TyperExceptions
+        usage_errors = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+        if isinstance(exc, usage_errors) and hasattr(exc, "show"):
             exc.show()
             sys.exit(exc.exit_code)
         if debug:

@@ -1,6 +1,6 @@
 """Build the shipped demonstration model from the synthetic phantom, reproducibly from a seed.
 
-    python -m wristbme.model.train_demo [--patients-per-site 40] [--sites 4] [--seed 20260101] [--workers 2]
+    python -m wristbme.model.train_demo [--patients-per-site 40] [--sites 8] [--seed 20260101] [--workers 2]
                                         [--anatomy locate|truth] [--robustness-images 24] [--out PATH]
 
 Every image is rendered by ``wristbme.synth.phantom`` (one wrist per patient, random side, site physics
@@ -25,7 +25,8 @@ import pandas as pd
 from wristbme.features import extract, feature_schema
 
 DEMO_SEED = 20260101
-DEMO_SITES = 4
+DEMO_SITES = 8
+"""Every site profile of the synthetic study: a study model learns from all the sites whose images it scores."""
 DEMO_PATIENTS_PER_SITE = 40
 DEMO_SPACING_MM = 0.15
 DEMO_ROBUSTNESS_IMAGES = 24
