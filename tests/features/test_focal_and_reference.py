@@ -107,3 +107,43 @@ def test_white_point_is_a_border_plateau_not_the_brightest_bone():
     noisy = img + rng.normal(scale=30, size=img.shape)
     assert white_point(noisy) == pytest.approx(4095, abs=120)
 
+
+
+def test_blank_pixels_are_uniform_grey_patches_not_noise_or_clipping():
+    rng = np.random.default_rng(0)
+    px = rng.integers(100, 4000, size=(120, 120)).astype(np.uint16)
+    px[:20, :] = 4095  # clipped at the maximum: left to the white-plateau logic
+    px[60:80, 30:90] = 2048  # a masked annotation: 20 x 60 pixels of one grey
+    px[100:103, 10:13] = 2048  # too small to matter
+    from wristbme.features.extract import blank_pixels
+
+    blank = blank_pixels(px, (0.15, 0.15))
+    assert blank[61:79, 31:89].all()
+    assert not blank[:20].any() and not blank[100:103, 10:13].any()
+    assert blank.sum() < 20 * 60
+
+
+def test_a_masked_annotation_over_the_forearm_does_not_move_the_density_scale():
+    """De-identification fills burned-in text with one mid-range grey (``deid``). Where that box lies over the
+    reference region (site S04 writes its text bottom left, over the forearm), the old normalisation took the
+    grey for bone and every density shifted by 2.8 ref units; blanked pixels now count for nothing."""
+    from dataclasses import replace
+
+    from wristbme.deid.burnedin import detect_text, mask_text
+    from wristbme.synth.cohort import burn_text
+    from wristbme.synth.phantom import HandSpec, render_phantom
+    from wristbme.synth.sites import profile_for
+
+    site = profile_for("S04")
+    spec = HandSpec.sample(np.random.default_rng(2), laterality="R", field="wrist", spacing_mm=0.15)
+    ph = render_phantom(spec, seed=2, site=site)
+    anatomy = ph.truth_anatomy()
+    px = ph.radiograph.pixels.copy()
+    burn_text(px, "K T  ID:K-12345  2015/10/04", "bl", site.max_value, 0.15)
+    masked = mask_text(px, detect_text(px), (int(px.min()) + int(px.max())) // 2)
+    clean = extract(ph.radiograph, anatomy)
+    blanked = extract(replace(ph.radiograph, pixels=masked), anatomy)
+    assert "blanked_pixels" in blanked.qc_flags and "blanked_pixels" not in clean.qc_flags
+    i = list(clean.schema.names).index("density_mean")
+    shifts = [abs(clean.values[b][i] - blanked.values[b][i]) for b in clean.values if b in blanked.values]
+    assert len(shifts) >= 12 and max(shifts) < 0.02

@@ -49,7 +49,8 @@ serve as the reference instead (``source="bone_regions"``)."""
 
 
 def normalisation(image: np.ndarray, reference_mask: np.ndarray | None, bone_masks: np.ndarray,
-                  spacing_mm: float, white_point: float | None = None) -> Normalisation | None:
+                  spacing_mm: float, white_point: float | None = None,
+                  blank: np.ndarray | None = None) -> Normalisation | None:
     """Estimate the anchors; None when they cannot be told apart (reference not brighter than soft tissue).
 
     ``reference`` = median of the reference region without its white pixels (``WHITE_MARGIN``; when
@@ -57,17 +58,22 @@ def normalisation(image: np.ndarray, reference_mask: np.ndarray | None, bone_mas
     ``SOFT_BAND_MM`` outside the union of all bone regions and the reference. Both are order statistics, so
     any increasing affine change of the pixel values changes them in step and the normalised image not
     at all. ``bone_masks`` is the union of all bone regions; without a reference region it serves as the
-    reference and ``source="bone_regions"`` says so.
+    reference and ``source="bone_regions"`` says so. ``blank`` marks blanked pixels (``extract.blank_pixels``,
+    e.g. a masked burned-in annotation), which count neither as soft tissue nor as reference.
     """
     everything = bone_masks | (reference_mask if reference_mask is not None else False)
     dist = ndi.distance_transform_edt(~everything) * spacing_mm
     band = (dist > SOFT_BAND_MM[0]) & (dist <= SOFT_BAND_MM[1])
+    if blank is not None:
+        band &= ~blank
     if band.sum() < 20:
         return None
     soft = float(np.percentile(image[band], SOFT_QUANTILE))
     informative = np.ones(image.shape, dtype=bool)
     if white_point is not None and white_point > soft:
         informative = image < white_point - WHITE_MARGIN * (white_point - soft)
+    if blank is not None:
+        informative = informative & ~blank
     source = "reference_region"
     ref = None
     if reference_mask is not None:

@@ -49,7 +49,7 @@ class BoneFeatures:
         NaN where a feature could not be computed (e.g. no core in a tiny region).
     exclusions : dict Bone → str
         Bones that must not be scored and why (``not_located``, ``region_flagged:<flags>``, ``too_small``,
-        ``image_flagged:<flag>``, ``no_normalisation``).
+        ``image_flagged:<flag>``, ``no_normalisation``, ``blanked_pixels``).
     normalisation : Normalisation or None
     qc_flags : tuple of str
         Image-level notes (e.g. ``reference_from_bone_regions``).
@@ -152,6 +152,68 @@ def white_point(pixels: np.ndarray) -> float | None:
     edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     plateau = float(np.isin(labels, edge[edge > 0]).mean())
     return float(top) if plateau >= WHITE_PLATEAU_FRACTION else None
+
+
+BLANK_MIN_AREA_MM2 = 2.0
+"""Smallest blanked patch: an axis-aligned rectangle (``BLANK_MIN_FILL`` of its bounding box, both sides at least
+``BLANK_MIN_SIDE_MM``) of exactly one pixel value other than the image's extreme values. Detector pixels always
+carry quantum noise, so such a patch is not anatomy but, e.g., a burned-in annotation masked by
+de-identification (``deid`` fills the text box with the mid-range grey). Patches at the minimum or maximum value
+are clipping (dense bone above the processing's output range, collimated margins), left to the white-plateau
+logic; irregular plateaus are the grey-level steps of smooth 8-bit images (seen in bones of a real 8-bit
+radiograph, ``radinformatics/9.png``)."""
+BLANK_MIN_SIDE_MM = 1.0
+BLANK_MIN_FILL = 0.9
+BLANK_MAX_REGION_FRACTION = 0.01
+"""A bone region with more than this share of blanked pixels (after resampling) is not scored."""
+
+
+def blank_pixels(pixels: np.ndarray, pixel_spacing_mm: tuple[float, float]) -> np.ndarray:
+    """Boolean mask of the blanked patches (see ``BLANK_MIN_AREA_MM2``) of ``pixels``.
+
+    A pixel is uniform when its four neighbours have exactly its value. The test is on the stored values, so
+    it is unchanged by any exposure or display mapping.
+    """
+    p = np.asarray(pixels)
+    flat = np.zeros(p.shape, dtype=bool)
+    if min(p.shape) < 3:
+        return flat
+    centre = p[1:-1, 1:-1]
+    flat[1:-1, 1:-1] = ((p[:-2, 1:-1] == centre) & (p[2:, 1:-1] == centre) & (p[1:-1, :-2] == centre)
+                        & (p[1:-1, 2:] == centre) & (centre != p.min()) & (centre != p.max()))
+    labels, n = ndi.label(flat)
+    blank = np.zeros(p.shape, dtype=bool)
+    if n == 0:
+        return blank
+    sr, sc = pixel_spacing_mm
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    objects = ndi.find_objects(labels)
+    for i in np.nonzero(sizes * sr * sc >= BLANK_MIN_AREA_MM2)[0]:
+        sl = objects[i - 1]
+        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if h * sr >= BLANK_MIN_SIDE_MM and w * sc >= BLANK_MIN_SIDE_MM and sizes[i] >= BLANK_MIN_FILL * h * w:
+            blank[sl] |= labels[sl] == i
+    return blank
+
+
+def _blank_in_box(pixels: np.ndarray, pixel_spacing_mm: tuple[float, float],
+                  box_mm: tuple[float, float, float, float]) -> np.ndarray | None:
+    """``blank_pixels`` of the part of the image that the (x0, y0, x1, y1) mm box reaches (1 mm margin), as a
+    full-size mask; None when there are none. Only that part is ever resampled; searching the whole image
+    took 70 ms per 2650 x 2000 image (``benchmarks/bench_score.py``), the box about 4 ms."""
+    sr, sc = pixel_spacing_mm
+    x0, y0, x1, y1 = box_mm
+    r0, r1 = max(0, int(np.floor((y0 - 1.0) / sr))), min(pixels.shape[0], int(np.ceil((y1 + 1.0) / sr)) + 1)
+    c0, c1 = max(0, int(np.floor((x0 - 1.0) / sc))), min(pixels.shape[1], int(np.ceil((x1 + 1.0) / sc)) + 1)
+    if r1 <= r0 or c1 <= c0:
+        return None
+    window = blank_pixels(pixels[r0:r1, c0:c1], pixel_spacing_mm)
+    if not window.any():
+        return None
+    blank = np.zeros(pixels.shape, dtype=bool)
+    blank[r0:r1, c0:c1] = window
+    return blank
 
 
 def forearm_direction(anatomy: WristAnatomy) -> np.ndarray:
@@ -263,7 +325,17 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
     for m in masks.values():
         union |= m
     ref_mask = _mask_on_grid(reference, box, spacing_mm, shape) if reference is not None else None
-    norm = normalisation(img, ref_mask, union, spacing_mm, white_point=white_point(radiograph.pixels))
+    blank = _blank_in_box(radiograph.pixels, anatomy.spacing_mm, box)
+    blank_grid = None
+    if blank is not None:
+        # on the analysis grid with the same pre-smoothing: every pixel the blanked patch reaches counts
+        blank_grid = resample_box(blank.astype(np.float32), anatomy.spacing_mm, box, spacing_mm) > 0.01
+        if blank_grid.any():
+            qc.append("blanked_pixels")
+        else:
+            blank_grid = None
+    norm = normalisation(img, ref_mask, union, spacing_mm, white_point=white_point(radiograph.pixels),
+                         blank=blank_grid)
     if norm is not None and norm.source == "bone_regions":
         qc.append("reference_from_bone_regions")
     values: dict[Bone, np.ndarray] = {}
@@ -281,6 +353,8 @@ def extract(radiograph: Radiograph, anatomy: WristAnatomy, *, spacing_mm: float 
             exclusions[bone] = "region_flagged:" + ",".join(region.qc_flags)
         elif mask.sum() * spacing_mm ** 2 < MIN_REGION_AREA_MM2:
             exclusions[bone] = "too_small"
+        elif blank_grid is not None and (mask & blank_grid).sum() > BLANK_MAX_REGION_FRACTION * mask.sum():
+            exclusions[bone] = "blanked_pixels"
         elif normed is None:
             exclusions[bone] = "no_normalisation"
         if normed is None or mask.sum() < 10:
